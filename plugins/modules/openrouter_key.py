@@ -1,0 +1,317 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: openrouter_key
+short_description: Create, update, disable, rotate and delete an OpenRouter API key
+version_added: 0.1.0
+description:
+  - Manages one OpenRouter API key idempotently through OpenRouter's key-management API.
+  - The key is found by O(hash) if given, else by O(name) (within O(workspace_id)). A lookup by name reads every page of
+    the key list, disabled and expired keys included, so a disabled or expired key is never duplicated.
+  - Only the options you give are managed. Of those, O(name), O(disabled), O(limit), O(limit_reset) and
+    O(include_byok_in_limit) are changed in place with one PATCH that carries only the fields that differ.
+  - O(expires_at), O(creator_user_id) and O(workspace_id) can only be set when a key is created. When one of them
+    differs from the existing key, O(recreate) decides what happens.
+  - The secret of a key is returned once, in RV(secret), by the run that creates it. OpenRouter can't show it again, so
+    register the result and store the secret at once, with C(no_log: true) on the task.
+author:
+  - openrouter.provisioning developers
+extends_documentation_fragment:
+  - openrouter.provisioning.connection
+  - openrouter.provisioning.connection.ACTION_GROUP
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - In check mode the module sends only GET requests and reports the same RV(ignore:changed) and RV(diff) that a
+        real run would. It returns no RV(secret), because no key is created.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details:
+      - The diff shows the options you gave, before and after; the secret is never part of it.
+  idempotent:
+    description: When run twice in a row outside check mode with the same arguments, the second invocation indicates no change.
+    support: partial
+    details:
+      - With O(recreate=always) the key is replaced on every run, which is not idempotent by design.
+      - In every other case a second run with the same options reports no change and sends no POST, PATCH or DELETE.
+options:
+  state:
+    description:
+      - V(present) makes sure the key exists with the given settings; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  hash:
+    description:
+      - The hash that identifies the key, as OpenRouter returns it (64 hexadecimal characters).
+      - When given, the key is found by hash and O(name) renames it. With O(state=present) the module fails if no key has
+        this hash; it never creates a key in its place.
+      - One of O(hash) and O(name) is required.
+    type: str
+  name:
+    description:
+      - The key's name. Without O(hash), the key is found by this exact name.
+      - If more than one key bears the name, the module fails and lists their hashes; pass O(hash) to choose one.
+      - Required to create a key.
+    type: str
+  workspace_id:
+    description:
+      - The workspace the key belongs to. OpenRouter's default workspace is used when not given.
+      - Lookups by name search this workspace only. Fixed at creation (see O(recreate)).
+    type: str
+  disabled:
+    description:
+      - Whether the key is disabled. A disabled key can't be used, but keeps its settings and can be enabled again.
+      - A key created with O(disabled=true) is created and then disabled with a second request.
+    type: bool
+  limit:
+    description:
+      - The spending limit of the key in USD, a number of 0 or more.
+      - V(unlimited) removes the limit.
+      - V(10) and V(10.0) are the same limit.
+    type: raw
+  limit_reset:
+    description:
+      - How often the spending limit resets, at midnight UTC (weeks run Monday to Sunday).
+      - V(never) means the limit never resets, which OpenRouter stores as no reset.
+    type: str
+    choices: [daily, weekly, monthly, never]
+  include_byok_in_limit:
+    description:
+      - Whether usage through your own provider keys (BYOK) counts against O(limit).
+    type: bool
+  expires_at:
+    description:
+      - When the key expires, as an ISO 8601 timestamp with a time zone. Fixed at creation (see O(recreate)).
+      - The module normalises it to UTC with seconds, the only form OpenRouter accepts, before sending or comparing it.
+        V(2027-12-31T23:59:59Z) is sent unchanged, V(2028-01-01T01:59:59+02:00) is sent as V(2027-12-31T23:59:59Z),
+        and V(2027-12-31T23:59Z) as V(2027-12-31T23:59:00Z).
+      - A date without a time, or a time without a time zone, is rejected before any request, since it is ambiguous.
+    type: str
+  creator_user_id:
+    description:
+      - The OpenRouter user ID of the member who creates the key, for keys owned by an organization. Fixed at creation
+        (see O(recreate)).
+    type: str
+  recreate:
+    description:
+      - What to do when O(expires_at), O(creator_user_id) or O(workspace_id) differs from the existing key. OpenRouter
+        can't change these on an existing key.
+      - V(never) fails and names the field that differs.
+      - V(on_change) replaces the key with a new one, which gets a new hash and secret.
+      - V(always) replaces the key on every run. Use it to rotate a key. This is not idempotent.
+      - A replacement creates the new key first, then deletes the old one, so there is never a moment without a key.
+        The new key inherits the old key's settings for every option you didn't give.
+    type: str
+    choices: [never, on_change, always]
+    default: never
+notes:
+  - B(Lost responses.) If a create request reaches OpenRouter but its answer is lost (a timeout, a dropped connection,
+    a gateway error), the module lists the keys with that name again. A key that appeared is deleted, because its secret
+    can't be recovered, and the key is created once more, so you still get a secret. If the second try is lost too, the
+    module fails and says which keys it deleted; if it can't delete such a key, it fails and names its hash.
+  - B(Parallel runs.) Lookups by name that may create a key are serialised per API URL, workspace and name with a lock
+    file in the temporary directory, so forks on one machine can't create the same key twice. This protection ends at
+    the machine's edge; don't manage the same key by name from several machines at once.
+  - If a request after the create fails (for example the PATCH that disables a new key), the module fails, but the result
+    still carries RV(secret) and RV(key.hash) of the new key.
+seealso:
+  - module: openrouter.provisioning.openrouter_key_info
+"""
+
+EXAMPLES = r"""
+- name: Create a key with a monthly 25 USD limit, and store its secret without logging it
+  openrouter.provisioning.openrouter_key:
+    name: ci-pipeline
+    limit: 25
+    limit_reset: monthly
+  register: ci_key
+  no_log: true
+
+- name: Save the new secret to the vault file, only when this run created it
+  ansible.builtin.copy:
+    content: "{{ ci_key.secret }}"
+    dest: /etc/openrouter/ci-pipeline.key
+    mode: "0600"
+  when: ci_key.secret is defined
+  no_log: true
+
+- name: Set the auth options once for every module of the collection
+  module_defaults:
+    group/openrouter.provisioning.openrouter:
+      management_key: "{{ vault_openrouter_management_key }}"
+  block:
+    - name: Remove the limit of a key
+      openrouter.provisioning.openrouter_key:
+        name: research
+        limit: unlimited
+
+    - name: Disable a key, keeping its settings
+      openrouter.provisioning.openrouter_key:
+        name: contractor-2026
+        disabled: true
+
+- name: Rename a key, found by its hash
+  openrouter.provisioning.openrouter_key:
+    hash: f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943
+    name: billing-service
+
+- name: Give a key an expiry; replace the key if it already exists with another one
+  openrouter.provisioning.openrouter_key:
+    name: summer-intern
+    limit: 5
+    expires_at: "2027-08-31T23:59:59Z"
+    recreate: on_change
+  register: intern_key
+  no_log: true
+
+- name: Rotate a key (a new key replaces the old one on every run)
+  openrouter.provisioning.openrouter_key:
+    name: chatbot-prod
+    recreate: always
+  register: rotated
+  no_log: true
+
+- name: Delete a key
+  openrouter.provisioning.openrouter_key:
+    name: old-experiment
+    state: absent
+"""
+
+RETURN = r"""
+key:
+  description:
+    - The key's record as the API gives it after this run, never its secret.
+    - In check mode, the record as it would be after the run; a key that would be created has no RV(key.hash) yet.
+    - Empty after O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    hash: f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943
+    name: ci-pipeline
+    label: sk-or-v1-0e6...1c96
+    disabled: false
+    limit: 25.0
+    limit_remaining: 25.0
+    limit_reset: monthly
+    include_byok_in_limit: false
+    usage: 0.0
+    usage_daily: 0.0
+    usage_weekly: 0.0
+    usage_monthly: 0.0
+    byok_usage: 0.0
+    byok_usage_daily: 0.0
+    byok_usage_weekly: 0.0
+    byok_usage_monthly: 0.0
+    created_at: "2026-11-26T10:30:00Z"
+    updated_at: null
+    expires_at: null
+    creator_user_id: null
+    workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
+    external_user: null
+    last_used_at: null
+  contains:
+    hash:
+      description: The key's identifier, to pass as O(hash).
+      type: str
+      returned: when the key exists
+    name:
+      description: The key's name.
+      type: str
+      returned: success
+    label:
+      description: A masked form of the secret, safe to show.
+      type: str
+      returned: when the key exists
+    disabled:
+      description: Whether the key is disabled.
+      type: bool
+      returned: success
+    limit:
+      description: The spending limit in USD, or null when there is none.
+      type: float
+      returned: success
+    limit_reset:
+      description: How often the limit resets (C(daily), C(weekly), C(monthly)), or null for never.
+      type: str
+      returned: success
+    expires_at:
+      description: When the key expires (UTC), or null.
+      type: str
+      returned: success
+secret:
+  description:
+    - The new key's secret, to use as an OpenRouter API key. OpenRouter shows it only once.
+    - Also returned when a step after the create failed, so the secret is never lost.
+  returned: when this run created a key (also by replacing one), outside check mode
+  type: str
+  sample: sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+previous_hash:
+  description: The hash of the key that a replacement (O(recreate)) deleted.
+  returned: when this run replaced a key, outside check mode
+  type: str
+  sample: 9c4e5f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6
+diff:
+  description:
+    - The options you gave, before and after this run; C({}) is the before of a create and the after of a delete.
+    - A replacement shows the old hash before and C((new key)), or the new hash outside check mode, after.
+  returned: in diff mode
+  type: dict
+  sample:
+    before:
+      limit: 10.0
+    after:
+      limit: 25.0
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.openrouter.provisioning.plugins.module_utils.common import (
+    client_from_module,
+    connection_argument_spec,
+    run_module,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        hash=dict(type="str", no_log=False),
+        name=dict(type="str"),
+        workspace_id=dict(type="str"),
+        disabled=dict(type="bool"),
+        limit=dict(type="raw"),
+        limit_reset=dict(type="str", choices=["daily", "weekly", "monthly", "never"]),
+        include_byok_in_limit=dict(type="bool"),
+        expires_at=dict(type="str"),
+        creator_user_id=dict(type="str"),
+        recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, required_one_of=[("hash", "name")], supports_check_mode=True)
+    desired, problems = desired_problems(module.params)
+    client = client_from_module(module, problems)
+
+    def work():
+        result = KeyTask(client, module.params, desired, module.check_mode).run()
+        if not module._diff:
+            result.pop("diff", None)
+        return result
+
+    run_module(module, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: openrouter_key_info
+short_description: Read OpenRouter API keys and the metadata of the key in use
+version_added: 0.1.0
+description:
+  - Lists OpenRouter API keys, reading every page of the list, or reads one key by its hash.
+  - With O(current=true), also returns the metadata of the key the module authenticates with.
+  - It never changes anything and never returns a key's secret, which OpenRouter shows only once, at creation.
+author:
+  - openrouter.provisioning developers
+extends_documentation_fragment:
+  - openrouter.provisioning.connection
+  - openrouter.provisioning.connection.ACTION_GROUP
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The module only reads, so it runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details:
+      - The module changes nothing.
+  idempotent:
+    description: When run twice in a row outside check mode with the same arguments, the second invocation indicates no change.
+    support: full
+options:
+  hash:
+    description:
+      - Read only the key with this hash, with one request. If there is no such key, RV(api_keys) is empty.
+    type: str
+  name:
+    description:
+      - Return only keys with exactly this name. Several keys can share a name; all of them are returned.
+    type: str
+  workspace_id:
+    description:
+      - List the keys of this workspace. OpenRouter's default workspace is listed when not given.
+    type: str
+  include_disabled:
+    description:
+      - Whether disabled keys are listed.
+    type: bool
+    default: true
+  include_expired:
+    description:
+      - Whether expired keys are listed.
+    type: bool
+    default: true
+  current:
+    description:
+      - Also return RV(current), the metadata of the key in use (C(GET /key)).
+      - This works with any key. With an ordinary key (not a management key), set O(list=false), because listing keys
+        needs a management key and OpenRouter answers it with HTTP 403.
+    type: bool
+    default: false
+  list:
+    description:
+      - Whether to read keys into RV(api_keys). Set V(false) with O(current=true) to read only the current key.
+    type: bool
+    default: true
+notes:
+  - Listing or reading keys with a key that is not a management key fails with HTTP 403 and a message that says to use a
+    management key.
+seealso:
+  - module: openrouter.provisioning.openrouter_key
+"""
+
+EXAMPLES = r"""
+- name: Read every key, disabled and expired ones included
+  openrouter.provisioning.openrouter_key_info:
+  register: all_keys
+
+- name: Read the keys named ci-pipeline
+  openrouter.provisioning.openrouter_key_info:
+    name: ci-pipeline
+  register: ci_keys
+
+- name: Read only enabled keys that have not expired, in one workspace
+  openrouter.provisioning.openrouter_key_info:
+    workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
+    include_disabled: false
+    include_expired: false
+  register: active_keys
+
+- name: Disable every key that has spent more than 100 USD this month, by hash
+  openrouter.provisioning.openrouter_key:
+    hash: "{{ item.hash }}"
+    disabled: true
+  loop: "{{ all_keys.api_keys | selectattr('usage_monthly', '>', 100) }}"
+  loop_control:
+    label: "{{ item.name }}"
+
+- name: Check the limit and usage of an ordinary API key, without listing keys
+  openrouter.provisioning.openrouter_key_info:
+    management_key: "{{ app_api_key }}"
+    current: true
+    list: false
+  register: app_key
+"""
+
+RETURN = r"""
+api_keys:
+  description:
+    - The keys that match, newest first, from every page of the list. Never contains a secret.
+    - Empty when O(hash) names no key. Not returned with O(list=false).
+  returned: when O(list=true)
+  type: list
+  elements: dict
+  sample:
+    - hash: f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943
+      name: ci-pipeline
+      label: sk-or-v1-0e6...1c96
+      disabled: false
+      limit: 25.0
+      limit_remaining: 20.5
+      limit_reset: monthly
+      include_byok_in_limit: false
+      usage: 4.5
+      usage_daily: 0.5
+      usage_weekly: 2.0
+      usage_monthly: 4.5
+      byok_usage: 0.0
+      byok_usage_daily: 0.0
+      byok_usage_weekly: 0.0
+      byok_usage_monthly: 0.0
+      created_at: "2026-11-26T10:30:00Z"
+      updated_at: "2026-11-26T11:00:00Z"
+      expires_at: null
+      creator_user_id: null
+      workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
+      external_user: null
+      last_used_at: null
+current:
+  description: The metadata of the key in use, as C(GET /key) returns it.
+  returned: when O(current=true)
+  type: dict
+  sample:
+    label: sk-or-v1-abc...9f3e
+    is_management_key: true
+    is_provisioning_key: true
+    is_free_tier: false
+    limit: null
+    limit_remaining: null
+    limit_reset: null
+    usage: 0.0
+    workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.openrouter.provisioning.plugins.module_utils.common import (
+    client_from_module,
+    connection_argument_spec,
+    run_module,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import hash_problems
+
+
+def read(client, params):
+    result = {"changed": False}
+    if params["list"]:
+        if params["hash"]:
+            record = client.get_key(params["hash"])
+            keys = [record] if record else []
+        else:
+            keys = client.list_keys(params["include_disabled"], params["include_expired"], params["workspace_id"])
+        result["api_keys"] = [record for record in keys if params["name"] is None or record.get("name") == params["name"]]
+    if params["current"]:
+        result["current"] = client.current_key()
+    return result
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        hash=dict(type="str", no_log=False),
+        name=dict(type="str"),
+        workspace_id=dict(type="str"),
+        include_disabled=dict(type="bool", default=True),
+        include_expired=dict(type="bool", default=True),
+        current=dict(type="bool", default=False),
+        list=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = client_from_module(module, hash_problems(module.params["hash"]))
+    run_module(module, lambda: read(client, module.params))
+
+
+if __name__ == "__main__":
+    main()
