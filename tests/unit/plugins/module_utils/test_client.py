@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+import requests
+import responses
+from urllib3.exceptions import NewConnectionError
+
+from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
+    USER_AGENT,
+    OpenRouterClient,
+    OpenRouterError,
+    ResponseLost,
+    backoff_delay,
+    parse_retry_after,
+)
+
+API = "http://127.0.0.1:9/api/v1"
+MANAGEMENT_KEY = "sk-or-v1-unit-test-management-key-0123456789"
+SECRET = "sk-or-v1-" + "ab" * 32
+
+
+class FakeClock:
+    """Time that only moves when the client sleeps, so retry tests are instant and exact."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.waits = []
+
+    def sleep(self, seconds):
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def client(clock):
+    return OpenRouterClient(API, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock)
+
+
+def record(number):
+    return {"hash": "%064x" % number, "name": "key-%d" % number}
+
+
+def error_body(status, message):
+    return {"error": {"code": status, "message": message}}
+
+
+@pytest.mark.parametrize("count, pages", [(0, 1), (1, 1), (100, 2), (101, 2), (250, 3)])
+@responses.activate
+def test_list_reads_every_page(client, count, pages):
+    keys = [record(number) for number in range(count)]
+    for page in range(pages):
+        responses.get(API + "/keys", json={"data": keys[page * 100:(page + 1) * 100]},
+                      match=[responses.matchers.query_param_matcher(
+                          {"include_disabled": "true", "include_expired": "true", "offset": str(page * 100)})])
+    assert list(client.list_keys()) == keys
+    assert len(responses.calls) == pages
+
+
+@responses.activate
+def test_list_passes_filters_and_skips_a_key_pushed_onto_the_next_page(client):
+    first = [record(number) for number in range(100)]
+    # A key created between the two requests pushes the oldest key of page one onto page two.
+    responses.get(API + "/keys", json={"data": first}, match=[responses.matchers.query_param_matcher(
+        {"include_disabled": "false", "include_expired": "true", "offset": "0", "workspace_id": "ws"})])
+    responses.get(API + "/keys", json={"data": [first[-1], record(100)]}, match=[responses.matchers.query_param_matcher(
+        {"include_disabled": "false", "include_expired": "true", "offset": "100", "workspace_id": "ws"})])
+    assert list(client.list_keys(include_disabled=False, workspace_id="ws")) == first + [record(100)]
+
+
+@responses.activate
+def test_headers_carry_auth_and_user_agent(client):
+    responses.get(API + "/key", json={"data": {"label": "x"}})
+    assert client.current_key() == {"label": "x"}
+    sent = responses.calls[0].request.headers
+    assert sent["Authorization"] == "Bearer " + MANAGEMENT_KEY
+    assert sent["User-Agent"] == USER_AGENT
+    assert "openrouter.provisioning/" in USER_AGENT
+
+
+@responses.activate
+def test_429_with_retry_after_twice_then_success(client, clock):
+    for dummy in range(2):
+        responses.get(API + "/keys/" + "a" * 64, status=429, json=error_body(429, "Rate limit exceeded"),
+                      headers={"Retry-After": "1"})
+    responses.get(API + "/keys/" + "a" * 64, json={"data": record(1)})
+    assert client.get_key("a" * 64) == record(1)
+    assert clock.waits == [1.0, 1.0]
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_503_until_retries_run_out_fails_clearly_within_the_bound(client, clock):
+    responses.get(API + "/keys/" + "a" * 64, status=503, json=error_body(503, "Service Unavailable"))
+    with pytest.raises(OpenRouterError) as caught:
+        client.get_key("a" * 64)
+    error = caught.value
+    assert error.status == 503
+    assert error.tries == 6
+    assert len(responses.calls) == 6
+    assert "GET /keys/%s failed with HTTP 503: Service Unavailable." % ("a" * 64) in str(error)
+    assert "gave up after 6 tries" in str(error)
+    assert "retries or retry_max_time" in str(error)
+    assert clock.now <= 60
+
+
+def test_backoff_is_jittered_and_capped():
+    assert backoff_delay(1, rand=lambda: 0.0) == 0.25
+    assert backoff_delay(1, rand=lambda: 1.0) == 0.5
+    assert backoff_delay(3, rand=lambda: 0.5) == 1.5
+    assert backoff_delay(20, rand=lambda: 1.0) == 8.0
+
+
+@responses.activate
+def test_total_retry_time_is_bounded(clock):
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=100, retry_max_time=10, sleep=clock.sleep, clock=clock)
+    responses.get(API + "/key", status=502, json=error_body(502, "Bad Gateway"))
+    with pytest.raises(OpenRouterError):
+        client.current_key()
+    assert clock.now <= 10
+    assert len(responses.calls) > 3
+
+
+@responses.activate
+def test_a_retry_after_longer_than_the_bound_fails_at_once(client, clock):
+    responses.get(API + "/key", status=429, json=error_body(429, "Rate limit exceeded"), headers={"Retry-After": "120"})
+    with pytest.raises(OpenRouterError) as caught:
+        client.current_key()
+    assert clock.waits == []
+    assert caught.value.status == 429
+    assert "rate limiting" in str(caught.value)
+
+
+def test_retry_after_reads_seconds_and_dates():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=4.0) == 6.0
+
+
+@responses.activate
+def test_connection_reset_on_get_is_retried(client, clock):
+    responses.get(API + "/keys/" + "a" * 64, body=requests.exceptions.ConnectionError("Connection reset by peer"))
+    responses.get(API + "/keys/" + "a" * 64, json={"data": record(2)})
+    assert client.get_key("a" * 64) == record(2)
+    assert len(responses.calls) == 2
+    assert len(clock.waits) == 1
+
+
+@responses.activate
+def test_a_lost_post_is_not_sent_again(client):
+    responses.post(API + "/keys", body=requests.exceptions.ConnectionError("Connection reset by peer"))
+    with pytest.raises(ResponseLost) as caught:
+        client.create_key({"name": "k"})
+    assert len(responses.calls) == 1
+    assert "POST /keys could not reach" in str(caught.value)
+
+
+@responses.activate
+def test_a_post_that_timed_out_is_lost_and_names_the_timeout(client):
+    responses.post(API + "/keys", body=requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(ResponseLost) as caught:
+        client.create_key({"name": "k"})
+    assert "timeout=5s" in str(caught.value)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_post_behind_a_gateway_error_is_lost_not_retried(client):
+    responses.post(API + "/keys", status=504, body="<html>Gateway Timeout</html>")
+    with pytest.raises(ResponseLost) as caught:
+        client.create_key({"name": "k"})
+    assert caught.value.status == 504
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_post_that_never_connected_or_was_rate_limited_is_retried(client):
+    refused = requests.exceptions.ConnectionError(
+        type("MaxRetry", (Exception,), {"reason": NewConnectionError(None, "refused")})())
+    responses.post(API + "/keys", body=refused)
+    responses.post(API + "/keys", status=429, json=error_body(429, "Rate limit exceeded"), headers={"Retry-After": "1"})
+    responses.post(API + "/keys", status=201, json={"data": record(3), "key": SECRET})
+    assert client.create_key({"name": "k"}) == (record(3), SECRET)
+    assert len(responses.calls) == 3
+
+
+@pytest.mark.parametrize("status, message, hint", [
+    (400, "Invalid request parameters", "check the option values"),
+    (401, "User not found.", "OPENROUTER_MANAGEMENT_KEY"),
+    (403, "Only management keys can perform this operation", "not a management key"),
+    (404, "Resource not found", "does not exist"),
+    (409, "Conflict", "at the same time"),
+    (429, "Rate limit exceeded", "rate limiting"),
+    (500, "Internal Server Error", "server-side problem"),
+])
+@responses.activate
+def test_every_error_status_names_status_path_message_and_hint(status, message, hint):
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    responses.patch(API + "/keys/" + "b" * 64, status=status, json=error_body(status, message))
+    with pytest.raises(OpenRouterError) as caught:
+        client.update_key("b" * 64, {"disabled": True})
+    error = caught.value
+    assert (error.status, error.method, error.path, error.api_message) == (status, "PATCH", "/keys/" + "b" * 64, message)
+    assert "PATCH /keys/%s failed with HTTP %d: %s." % ("b" * 64, status, message) in str(error)
+    assert hint in str(error)
+
+
+@responses.activate
+def test_a_proxy_html_502_is_described_not_a_traceback():
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    page = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 500 + "</body></html>"
+    responses.get(API + "/keys", status=502, body=page, content_type="text/html")
+    with pytest.raises(OpenRouterError) as caught:
+        list(client.list_keys())
+    assert "HTTP 502" in str(caught.value)
+    assert "<title>502 Bad Gateway</title>" in str(caught.value)
+    assert "x" * 300 not in str(caught.value)
+
+
+@responses.activate
+def test_a_malformed_200_body_is_described(client):
+    responses.get(API + "/key", body='{"data": [', content_type="application/json")
+    with pytest.raises(OpenRouterError) as caught:
+        client.current_key()
+    assert "not JSON" in str(caught.value)
+    assert '{"data": [' in str(caught.value)
+
+
+@responses.activate
+def test_delete_and_get_treat_404_as_absent(client):
+    responses.delete(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    assert client.delete_key("c" * 64) is False
+    assert client.get_key("c" * 64) is None
+
+
+@responses.activate
+def test_no_secret_appears_in_any_error(client):
+    echoed = "bad key %s and created %s" % (MANAGEMENT_KEY, SECRET)
+    responses.post(API + "/keys", status=201, json={"data": record(4), "key": SECRET})
+    responses.patch(API + "/keys/" + "d" * 64, status=400, json=error_body(400, echoed))
+    responses.get(API + "/keys/" + "d" * 64, status=502, body="proxy saw Authorization: Bearer " + MANAGEMENT_KEY)
+    client.create_key({"name": "k"})
+    errors = []
+    for call in (lambda: client.update_key("d" * 64, {"name": "x"}), lambda: client.get_key("d" * 64)):
+        with pytest.raises(OpenRouterError) as caught:
+            call()
+        errors.append(caught.value)
+    for error in errors:
+        for text in (str(error), repr(error), str(error.api_message)):
+            assert MANAGEMENT_KEY not in text
+            assert SECRET not in text
