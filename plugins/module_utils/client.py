@@ -174,7 +174,7 @@ class OpenRouterClient:
         return self._error(message, cls=cls, method=method, path=path, tries=attempt, hint=hint)
 
     def _status_error(self, response, method, path, attempt):
-        api_message = _api_message(response)
+        api_message = redact(_api_message(response), self._secrets)
         status = response.status_code
         message = "%s %s failed with HTTP %d: %s." % (method, path, status, api_message)
         hint = HINTS.get(status, SERVER_ERROR_HINT if status >= 500 else None)

@@ -18,6 +18,9 @@ FIELDS = MANAGED + FIXED
 LIMIT_RESETS = ("daily", "weekly", "monthly", "never")
 HASH_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
 EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# What OpenRouter gives a new key for each field its create request leaves out.
+NEW_KEY_DEFAULTS = {"hash": None, "disabled": False, "limit": None, "limit_reset": None, "include_byok_in_limit": False,
+                    "expires_at": None, "creator_user_id": None}
 # Shown in a diff where the new key's hash is only known once it is created.
 NEW_HASH = "(new key)"
 
@@ -178,9 +181,7 @@ def apply_plan(current, step):
         return None
     if step.action in ("none", "fail"):
         return current
-    record = {} if step.action == "create" else dict(current)
-    if step.action == "replace":
-        record = dict(record, hash=None)
+    record = dict(current) if step.action == "update" else dict(NEW_KEY_DEFAULTS)
     record.update(step.create or {})
     record.update(step.patch or {})
     return record
