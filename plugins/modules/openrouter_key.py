@@ -20,7 +20,7 @@ description:
   - O(expires_at), O(creator_user_id) and O(workspace_id) can only be set when a key is created. When one of them
     differs from the existing key, O(recreate) decides what happens.
   - The secret of a key is returned once, in RV(secret), by the run that creates it. OpenRouter can't show it again, so
-    register the result and store the secret at once, with C(no_log: true) on the task.
+    register the result and store the secret at once, with C(no_log=true) on the task.
 author:
   - openrouter.provisioning developers
 extends_documentation_fragment:
