@@ -13,10 +13,10 @@ version_added: 0.1.0
 description:
   - Compares a list of desired keys with the keys that exist, using the same reconciler as
     M(openrouter.provisioning.openrouter_key), and returns only the keys that need a change.
-  - The role M(openrouter.provisioning.api_keys) uses it to call the module only where needed.
+  - The role C(openrouter.provisioning.api_keys) uses it to call the module only where needed.
   - It sends no request and never sees a secret.
 author:
-  - openrouter.provisioning developers
+  - openrouter.provisioning developers (@openrouter-provisioning)
 positional: desired, exclusive
 options:
   _input:
@@ -29,6 +29,8 @@ options:
       - The desired keys. Each item has O(openrouter.provisioning.openrouter_key#module:name) and optionally
         C(state), C(limit), C(limit_reset), C(include_byok_in_limit), C(disabled), C(expires_at) and C(recreate),
         with the meanings they have in M(openrouter.provisioning.openrouter_key).
+      - Every item is checked before any is planned. A bad item, or a name given twice, fails with a message that names
+        each bad item by its index (as C(openrouter_api_keys[N])), its name and the field.
     type: list
     elements: dict
     required: true
@@ -54,38 +56,80 @@ _value:
   elements: dict
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems, plan
 
 ITEM_OPTIONS = ("name", "state", "limit", "limit_reset", "include_byok_in_limit", "disabled", "expires_at", "recreate")
+CHOICES = {"state": ("present", "absent"), "recreate": ("never", "on_change", "always")}
+
+
+def _checked_item(item):
+    """Return (the item with its booleans converted, list of problems): the checks the module's argument spec makes."""
+    item = dict(item)
+    problems = []
+    unknown = sorted(str(field) for field in set(item) - set(ITEM_OPTIONS))
+    if unknown:
+        problems.append("unknown field(s) %s; the fields are %s." % (", ".join(unknown), ", ".join(ITEM_OPTIONS)))
+    if not isinstance(item.get("name"), str) or not item["name"].strip():
+        problems.append("name is required and must be a non-empty string.")
+    for field, choices in CHOICES.items():
+        if item.get(field) is not None and item[field] not in choices:
+            problems.append("%s must be one of %s, got %r." % (field, ", ".join(choices), item[field]))
+    for field in ("disabled", "include_byok_in_limit"):
+        if item.get(field) is not None:
+            try:
+                item[field] = boolean(item[field], strict=True)
+            except TypeError:
+                problems.append("%s must be true or false, got %r." % (field, item[field]))
+    return item, problems
 
 
 def api_keys_plan(existing, desired, exclusive=False):
+    # Check every item first, so that one failure names every bad item.
+    checked, errors, seen = [], [], {}
+    for index, item in enumerate(desired):
+        if not isinstance(item, Mapping):
+            errors.append("openrouter_api_keys[%d]: each item must be a dictionary with a name, got %r." % (index, item))
+            continue
+        label = "openrouter_api_keys[%d] (%s)" % (index, item.get("name"))
+        item, problems = _checked_item(item)
+        wanted, value_problems = desired_problems(dict((field, item[field]) for field in ITEM_OPTIONS if field in item))
+        problems.extend(value_problems)
+        if isinstance(item.get("name"), str) and item["name"] in seen:
+            problems.append("the name is also given by openrouter_api_keys[%d]; each name must be unique." % seen[item["name"]])
+        if problems:
+            errors.append("%s: %s" % (label, " ".join(problems)))
+        else:
+            seen[item["name"]] = index
+            checked.append((label, item, wanted))
+    try:
+        # A string such as "false" from --extra-vars must not switch deletions on.
+        exclusive = exclusive is not None and boolean(exclusive, strict=True)
+    except TypeError:
+        errors.append("exclusive must be true or false, got %r." % (exclusive,))
+    if errors:
+        raise AnsibleFilterError(" ".join(errors))
     by_name = {}
     for record in existing:
         by_name.setdefault(record.get("name"), []).append(record)
     changes = []
-    for index, item in enumerate(desired):
-        label = "openrouter_api_keys[%d] (%s)" % (index, item.get("name"))
-        unknown = sorted(set(item) - set(ITEM_OPTIONS))
-        wanted, problems = desired_problems(item)
-        if unknown:
-            problems.append("unknown field(s) %s; the fields are %s." % (", ".join(unknown), ", ".join(ITEM_OPTIONS)))
-        if not item.get("name"):
-            problems.append("name is required.")
-        if problems:
-            raise AnsibleFilterError("%s: %s" % (label, " ".join(problems)))
+    for label, item, wanted in checked:
         matches = by_name.get(item["name"], [])
         if len(matches) > 1:
             raise AnsibleFilterError("%s: %d keys bear this name: %s. Delete the extra keys first." % (
                 label, len(matches), ", ".join(record["hash"] for record in matches)))
         current = matches[0] if matches else None
-        step = plan(current, wanted, item.get("state", "present"), item.get("recreate", "never"))
+        step = plan(current, wanted, item.get("state") or "present", item.get("recreate") or "never")
         if step.action == "fail":
             raise AnsibleFilterError("%s: %s" % (label, step.reason))
         if step.changed:
-            options = dict(item, hash=current["hash"]) if current else dict(item)
+            options = dict((field, value) for field, value in item.items() if value is not None)
+            if current:
+                options["hash"] = current["hash"]
             changes.append({"name": item["name"], "action": step.action, "diff": {"before": step.before, "after": step.after},
                             "options": options})
     if exclusive:

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+set -eu
+source ../setup_emulator/emulator.sh
+
+# Run a playbook, show its output, and keep the output in $output for the checks that follow.
+play() {
+    output="$(ansible-playbook -i localhost, -c local "$@")" || { echo "${output}"; return 1; }
+    echo "${output}"
+}
+
+fail() {
+    echo "api_keys_role: $*" >&2
+    exit 1
+}
+
+# No output below may show a secret the emulator made (its secrets are sk-or-v1- and 64 hex digits).
+no_secret_shown() {
+    if grep -Eq 'sk-or-v1-[0-9a-f]{64}' <<< "${output}"; then fail "$1 printed a secret"; fi
+}
+
+# 1. --check --diff on an empty account: only GETs, and the module results are shown (no secret can exist).
+play check.yml --check --diff "$@"
+grep -q '(item=create it-role-a)' <<< "${output}" || fail "check mode hid the module results"
+no_secret_shown check.yml
+
+# 2. Every step of the role, each asserted on its facts, its files and the emulator's request log. The results of
+#    the module runs of real runs are hidden.
+play main.yml "$@"
+if grep -Eq '\(item=(create|update|replace|delete) ' <<< "${output}"; then fail "a real run showed a module result"; fi
+no_secret_shown main.yml
+
+# 3. Converge the final keys again, among 200 more: the role as a whole must report no change.
+play rerun.yml "$@"
+grep -Eq '^localhost +: ok=[1-9][0-9]* +changed=0 +unreachable=0 +failed=0 ' <<< "${output}" ||
+    fail "the role reported a change on a rerun with nothing to change"
