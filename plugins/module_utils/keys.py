@@ -94,11 +94,13 @@ class KeyTask:
         elif step.action == "update":
             self.result["key"] = self._update(current, step)
         else:
-            self._create(step, named)
+            self._create(step.create, named)
             if step.action == "replace":
                 self.result["previous_hash"] = current["hash"]
                 self.result["diff"]["after"]["hash"] = self.result["key"]["hash"]
-                self._keep_secret(self.client.delete_key, current["hash"])
+                self._delete_replaced(current)
+            if step.patch:
+                self.result["key"] = self._keep_secret(self.client.update_key, self.result["key"]["hash"], step.patch)
         return self.result
 
     def _plan(self, current):
@@ -122,9 +124,8 @@ class KeyTask:
             return self.client.update_key(current["hash"], step.patch)
         return current
 
-    def _create(self, step, named):
-        """POST the key, recovering from a lost response; then PATCH it disabled if asked."""
-        body = step.create
+    def _create(self, body, named):
+        """POST the key, recovering from a lost response."""
         if named is None:
             # Looked up by hash: note which keys bear the name now, to tell a lost create's orphan from them.
             named = set(record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id")))
@@ -133,8 +134,12 @@ class KeyTask:
                 record, secret = self.client.create_key(body)
                 break
             except ResponseLost as lost:
-                orphans = [record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id"))
-                           if record["hash"] not in named]
+                orphans = self._orphans(body, named)
+                if not orphans:
+                    # The create may still be on its way in (its answer timed out, say): give it as long again to land as
+                    # we gave its answer, so a late key isn't left behind without its secret.
+                    self.client.pause(self.client.timeout)
+                    orphans = self._orphans(body, named)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
@@ -146,8 +151,32 @@ class KeyTask:
                     raise OpenRouterError("%s The create was tried twice and lost both times; %s." % (
                         lost, "the orphaned keys %s were deleted" % ", ".join(orphans) if orphans else "no key was left behind"))
         self.result.update(key=record, secret=secret)
-        if step.patch:
-            self.result["key"] = self._keep_secret(self.client.update_key, record["hash"], step.patch)
+
+    def _orphans(self, body, named):
+        """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
+        return [record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id"))
+                if record["hash"] not in named]
+
+    def _delete_replaced(self, current):
+        """Delete the key that the new one replaces.
+
+        If the old key is still there after a failed delete, delete the new key again: two keys of one name would stop
+        every later run by name, while the old key alone lets the next run replace it cleanly.
+        """
+        new_hash = self.result["key"]["hash"]
+        try:
+            self.client.delete_key(current["hash"])
+        except OpenRouterError as exc:
+            try:
+                if self.client.get_key(current["hash"]) is None:
+                    return  # the delete happened; only its answer was lost
+                self.client.delete_key(new_hash)
+            except OpenRouterError:
+                raise KeyTaskError("%s Deleting the replaced key %s failed, and so did deleting its replacement %s, whose "
+                                   "secret is in this result. Delete one of the two keys by hash, then run the task again."
+                                   % (exc, current["hash"], new_hash), self.result)
+            raise KeyTaskError("%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
+                               "changed; run the task again." % (exc, current["hash"]), {"changed": False, "key": current})
 
     def _keep_secret(self, call, *args):
         """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
