@@ -58,19 +58,33 @@ def redact(text, secrets=()):
 class OpenRouterError(Exception):
     """Any failure talking to OpenRouter, with a message that is safe to log."""
 
-    def __init__(self, message, status=None, method=None, path=None, api_message=None, tries=1, hint=None):
+    def __init__(self, message, status=None, method=None, path=None, api_message=None, hint=None):
+        self.message = message
         self.status = status
         self.method = method
         self.path = path
         self.api_message = api_message
-        self.tries = tries
         self.hint = hint
-        parts = [message]
-        if tries > 1:
-            parts.append("(gave up after %d tries)" % tries)
-        if hint:
-            parts.append(hint)
-        super(OpenRouterError, self).__init__(" ".join(parts))
+        self.tries = 1
+        self.why_stopped = None
+        super(OpenRouterError, self).__init__(self._compose())
+
+    def gave_up(self, tries, why=None):
+        """Record that retrying stopped after this many tries, and why if not simply out of retries."""
+        self.tries = tries
+        self.why_stopped = why
+        self.args = (self._compose(),)
+        return self
+
+    def _compose(self):
+        parts = [self.message]
+        if self.why_stopped:
+            parts.append(self.why_stopped)
+        if self.tries > 1 or self.why_stopped:
+            parts.append("(gave up after %d %s)" % (self.tries, "try" if self.tries == 1 else "tries"))
+        if self.hint:
+            parts.append(self.hint)
+        return " ".join(parts)
 
 
 class ResponseLost(OpenRouterError):
@@ -122,6 +136,10 @@ class OpenRouterClient:
         """Keep a created key's secret out of every later error message."""
         self._secrets.append(secret)
 
+    def pause(self, seconds):
+        """Wait on the client's clock, which tests can replace, like the waits between retries."""
+        self._sleep(seconds)
+
     def _error(self, message, cls=OpenRouterError, **kwargs):
         return cls(redact(message, self._secrets), **kwargs)
 
@@ -136,30 +154,35 @@ class OpenRouterClient:
         attempt = 0
         while True:
             attempt += 1
-            wait = None
             try:
                 response = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
                                                 verify=self.validate_certs)
             except requests.exceptions.RequestException as exc:
-                failure = self._transport_error(exc, method, path, attempt)
-                if isinstance(failure, ResponseLost):
+                lost = method == "POST" and not _never_sent(exc)
+                failure = self._transport_error(exc, method, path, lost)
+                # A certificate that fails verification fails again on every retry.
+                if lost or isinstance(exc, requests.exceptions.SSLError):
                     raise failure
+                asked = None
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    return response.status_code, self._decode(response, method, path, attempt)
-                failure = self._status_error(response, method, path, attempt)
-                if method == "POST" and response.status_code != 429:
-                    # A gateway error can hide a create that happened; the caller checks before creating again.
-                    raise self._error(str(failure), cls=ResponseLost, status=failure.status, method=method, path=path,
-                                      api_message=failure.api_message, tries=attempt, hint=failure.hint)
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-            wait = backoff_delay(attempt) if wait is None else wait
+                    return response.status_code, self._decode(response, method, path)
+                # A gateway error can hide a create that happened; the caller checks before creating again.
+                lost = method == "POST" and response.status_code != 429
+                failure = self._status_error(response, method, path, ResponseLost if lost else OpenRouterError)
+                if lost:
+                    raise failure
+                asked = parse_retry_after(response.headers.get("Retry-After"))
+            wait = backoff_delay(attempt) if asked is None else asked
             left = self.retry_max_time - (self._clock() - started)
-            if attempt > self.retries or wait > left:
-                raise failure
+            if attempt > self.retries:
+                raise failure.gave_up(attempt)
+            if wait > left:
+                raise failure.gave_up(attempt, "OpenRouter asked to wait %gs (Retry-After), more than the %gs left of "
+                                               "retry_max_time." % (wait, max(0.0, round(left, 1))) if asked is not None else None)
             self._sleep(wait)
 
-    def _transport_error(self, exc, method, path, attempt):
+    def _transport_error(self, exc, method, path, lost):
         where = "%s %s" % (method, path)
         if isinstance(exc, requests.exceptions.Timeout):
             message = "%s got no response within timeout=%ss." % (where, self.timeout)
@@ -167,23 +190,24 @@ class OpenRouterClient:
         elif isinstance(exc, requests.exceptions.SSLError):
             message = "%s failed TLS verification: %s." % (where, exc)
             hint = "Fix the certificate chain or the CA bundle (REQUESTS_CA_BUNDLE); validate_certs=false is unsafe."
+        elif lost:
+            message = "%s lost its connection to %s before the answer arrived: %s." % (where, self.api_url, type(exc).__name__)
+            hint = "Check the network or proxy between this host and OpenRouter."
         else:
             message = "%s could not reach %s: %s." % (where, self.api_url, type(exc).__name__)
             hint = "Check api_url and the network or proxy between this host and OpenRouter."
-        cls = ResponseLost if method == "POST" and not _never_sent(exc) else OpenRouterError
-        return self._error(message, cls=cls, method=method, path=path, tries=attempt, hint=hint)
+        return self._error(message, cls=ResponseLost if lost else OpenRouterError, method=method, path=path, hint=hint)
 
-    def _status_error(self, response, method, path, attempt):
+    def _status_error(self, response, method, path, cls=OpenRouterError):
         api_message = redact(_api_message(response), self._secrets)
         status = response.status_code
-        message = "%s %s failed with HTTP %d: %s." % (method, path, status, api_message)
+        message = "%s %s failed with HTTP %d: %s." % (method, path, status, api_message.rstrip("."))
         hint = HINTS.get(status, SERVER_ERROR_HINT if status >= 500 else None)
-        return self._error(message, status=status, method=method, path=path, api_message=api_message, tries=attempt,
-                           hint=hint)
+        return self._error(message, cls=cls, status=status, method=method, path=path, api_message=api_message, hint=hint)
 
-    def _decode(self, response, method, path, attempt):
+    def _decode(self, response, method, path):
         if response.status_code >= 400:
-            raise self._status_error(response, method, path, attempt)
+            raise self._status_error(response, method, path)
         try:
             return response.json()
         except ValueError:
@@ -191,8 +215,7 @@ class OpenRouterClient:
             raise self._error("%s %s answered HTTP %d with a body that is not JSON: %r." % (
                 method, path, response.status_code, response.text[:BODY_EXCERPT]),
                 cls=ResponseLost if method == "POST" else OpenRouterError, status=response.status_code,
-                method=method, path=path, tries=attempt,
-                hint="A proxy or gateway may be answering instead of OpenRouter; check api_url.")
+                method=method, path=path, hint="A proxy or gateway may be answering instead of OpenRouter; check api_url.")
 
     def list_keys(self, include_disabled=True, include_expired=True, workspace_id=None):
         """Yield every key, reading page after page until a short page, without repeating a key."""

@@ -22,7 +22,7 @@ description:
   - The secret of a key is returned once, in RV(secret), by the run that creates it. OpenRouter can't show it again, so
     register the result and store the secret at once, with C(no_log=true) on the task.
 author:
-  - openrouter.provisioning developers
+  - openrouter.provisioning developers (@openrouter-provisioning)
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
@@ -118,13 +118,17 @@ options:
 notes:
   - B(Lost responses.) If a create request reaches OpenRouter but its answer is lost (a timeout, a dropped connection,
     a gateway error), the module lists the keys with that name again. A key that appeared is deleted, because its secret
-    can't be recovered, and the key is created once more, so you still get a secret. If the second try is lost too, the
-    module fails and says which keys it deleted; if it can't delete such a key, it fails and names its hash.
+    can't be recovered, and the key is created once more, so you still get a secret. If no key has appeared, the module
+    first waits as long as O(timeout) and looks once more, in case the create is still on its way. If the second try is
+    lost too, the module fails and says which keys it deleted; if it can't delete such a key, it fails and names its hash.
   - B(Parallel runs.) Lookups by name that may create a key are serialised per API URL, workspace and name with a lock
     file in the temporary directory, so forks on one machine can't create the same key twice. This protection ends at
     the machine's edge; don't manage the same key by name from several machines at once.
   - If a request after the create fails (for example the PATCH that disables a new key), the module fails, but the result
     still carries RV(secret) and RV(key.hash) of the new key.
+  - If a replacement can't delete the old key, it deletes the new key again, so the next run finds one key and replaces
+    it. If that fails too, the module fails with the new key's RV(secret) and both hashes, and one of the two keys must be
+    deleted by hash.
 seealso:
   - module: openrouter.provisioning.openrouter_key_info
 """

@@ -16,7 +16,7 @@ description:
   - With O(current=true), also returns the metadata of the key the module authenticates with.
   - It never changes anything and never returns a key's secret, which OpenRouter shows only once, at creation.
 author:
-  - openrouter.provisioning developers
+  - openrouter.provisioning developers (@openrouter-provisioning)
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP

@@ -70,8 +70,9 @@ def test_limit_reset_never_against_a_set_reset_sends_null():
 
 
 def test_create_carries_every_given_field_and_disables_with_a_patch():
-    step = plan(None, desired(name="new", limit=5, limit_reset="daily", disabled=True, expires_at="2027-01-01T00:00:00Z",
-                               include_byok_in_limit=True, creator_user_id="user_1", workspace_id="ws"))
+    wanted = desired(name="new", limit=5, limit_reset="daily", disabled=True, expires_at="2027-01-01T00:00:00Z",
+                     include_byok_in_limit=True, creator_user_id="user_1", workspace_id="ws")
+    step = plan(None, wanted)
     assert step.action == "create"
     assert step.create == {"name": "new", "limit": 5.0, "limit_reset": "daily", "expires_at": "2027-01-01T00:00:00Z",
                            "include_byok_in_limit": True, "creator_user_id": "user_1", "workspace_id": "ws"}

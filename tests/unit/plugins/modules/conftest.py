@@ -35,8 +35,14 @@ class ModuleExit(Exception):
 @pytest.fixture
 def run(monkeypatch):
     """Run a module's main() with these options and return its result; HTTP goes to `responses` mocks."""
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **result: (_ for _ in ()).throw(ModuleExit(result, False)))
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **result: (_ for _ in ()).throw(ModuleExit(result, True)))
+    def exit_json(self, **result):
+        raise ModuleExit(result, False)
+
+    def fail_json(self, **result):
+        raise ModuleExit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     for name in ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY", "OPENROUTER_API_URL"):
         monkeypatch.delenv(name, raising=False)
 
