@@ -1,6 +1,7 @@
 # Sourced by each target's runme.sh: start the emulator on a free loopback port, export where it listens,
 # and stop it when the script exits, whatever happens.
-emulator_script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../../emulator/openrouter_emulator.py"
+# ansible-test runs a copy of tests/integration alone, so the emulator is found through the collection under test.
+emulator_script="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/openrouter/provisioning/tests/emulator/openrouter_emulator.py"
 emulator_out="$(mktemp)"
 "${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}" "${emulator_script}" --port 0 > "${emulator_out}" &
 emulator_pid=$!
@@ -10,6 +11,9 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 OPENROUTER_API_URL="$(head -n 1 "${emulator_out}")"
+if [ -z "${OPENROUTER_API_URL}" ]; then
+    echo "The emulator ${emulator_script} did not start." >&2
+    exit 1
+fi
 export OPENROUTER_API_URL
 export OPENROUTER_MANAGEMENT_KEY=sk-or-v1-emulator-management-key
-export ANSIBLE_ROLES_PATH="${ANSIBLE_ROLES_PATH:-}"
