@@ -49,12 +49,14 @@ def find_key(client, key_hash=None, name=None, workspace_id=None):
 def name_lock(api_url, workspace_id, name):
     """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so parallel forks can't both create.
 
-    The lock is a file in the temporary directory; it does not reach other machines.
+    The lock is a file in the temporary directory; it does not reach other machines. Names share 256 files, so the
+    files never pile up (a file can't be removed safely while others may wait on it); two names that share one only
+    wait for each other.
     """
     if fcntl is None:
         yield
         return
-    digest = hashlib.sha256(("%s\0%s\0%s" % (api_url, workspace_id or "", name)).encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(("%s\0%s\0%s" % (api_url, workspace_id or "", name)).encode("utf-8")).hexdigest()[:2]
     path = os.path.join(tempfile.gettempdir(), "openrouter-provisioning-%s.lock" % digest)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
