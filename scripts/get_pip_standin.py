@@ -1,0 +1,38 @@
+"""Offline stand-in for the get-pip.py script that ansible-test downloads.
+
+ansible-test bootstraps pip into each fresh virtual environment by running
+~/.ansible/test/cache/get_pip_<version>.py (as __main__, via runpy) and only
+downloads that script when the cache file is missing.  The download host is not
+reachable here, so `make test` copies this file to those cache paths.
+
+ansible-test passes pip-style arguments, e.g.
+    --disable-pip-version-check pip==24.2 --no-setuptools --no-wheel
+Like get-pip.py, we run pip from a wheel on sys.path and let it install the
+requested packages from the configured package index; the wheel is the one
+bundled with CPython for ensurepip.  This installs pip once, where
+`python -m ensurepip` followed by an upgrade would install it twice (plus
+setuptools on Python < 3.12): a sanity run bootstraps a dozen venvs.
+"""
+
+import glob
+import os
+import runpy
+import sys
+
+import ensurepip
+
+# get-pip.py options that pip itself doesn't take: pip is installed without
+# setuptools or wheel unless they are asked for by name.
+GET_PIP_ONLY_FLAGS = ('--no-setuptools', '--no-wheel')
+
+
+def main():
+    bundled = os.path.join(os.path.dirname(ensurepip.__file__), '_bundled')
+    wheel = sorted(glob.glob(os.path.join(bundled, 'pip-*.whl')))[-1]
+    sys.path.insert(0, wheel)
+    sys.argv = ['pip', 'install'] + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
+    runpy.run_module('pip', run_name='__main__', alter_sys=True)
+
+
+if __name__ == '__main__':
+    main()
