@@ -36,7 +36,7 @@ docs() {
     generate_docs "$WORK/reference"
     rm -rf "$ROOT/docs/reference"
     cp -r "$WORK/reference" "$ROOT/docs/reference"
-    log "wrote docs/reference/: $(cd "$ROOT/docs/reference" && ls | xargs)"
+    log "wrote docs/reference/: $(cd "$ROOT/docs/reference" && echo *)"
 }
 
 docs_check() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by each target's runme.sh: start the emulator on a free loopback port, export where it listens,
 # and stop it when the script exits, whatever happens.
 # ansible-test runs a copy of tests/integration alone, so the emulator is found through the collection under test.
