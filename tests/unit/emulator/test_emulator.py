@@ -147,9 +147,10 @@ def test_seed_count_in_a_workspace(api, control):
 
 
 def test_seed_is_fast_for_big_accounts(api, control):
-    started = time.monotonic()
+    # CPU time, not wall time: the emulator runs in this process, and a busy machine stretches only the wall clock.
+    started = time.process_time()
     seeded = control.seed(count=10000, name_prefix='big-')
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     assert len({key['hash'] for key in seeded}) == 10000
     assert names(api('GET', '/keys', params={'offset': 9999})) == ['big-0']
 
