@@ -548,7 +548,7 @@ def stop(process):
 def test_command_line_prints_the_url_within_a_second(session):
     # The best of three starts: one slow start says more about a loaded machine than about the emulator.
     timings = []
-    for _ in range(3):
+    for dummy in range(3):
         process, url, elapsed = start('--management-key', 'sk-or-v1-cli')
         timings.append(elapsed)
         if elapsed < 1:
