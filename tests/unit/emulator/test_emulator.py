@@ -546,16 +546,14 @@ def stop(process):
 
 
 def test_command_line_prints_the_url_within_a_second(session):
-    # The best of three starts: one slow start says more about a loaded machine than about the emulator.
-    timings = []
-    for dummy in range(3):
-        process, url, elapsed = start('--management-key', 'sk-or-v1-cli')
-        timings.append(elapsed)
-        if elapsed < 1:
-            break
-        stop(process)
+    # The emulator's own part of the start, beyond what a bare interpreter needs to print a line: a busy machine
+    # slows both alike, so the difference is what the emulator costs.
+    started = time.monotonic()
+    subprocess.run([sys.executable, '-c', 'print("ready", flush=True)'], check=True, capture_output=True)
+    bare = time.monotonic() - started
+    process, url, elapsed = start('--management-key', 'sk-or-v1-cli')
     try:
-        assert re.fullmatch(r'http://127\.0\.0\.1:\d+/api/v1', url) and min(timings) < 1, (url, timings)
+        assert re.fullmatch(r'http://127\.0\.0\.1:\d+/api/v1', url) and elapsed - bare < 1, (url, elapsed, bare)
         assert session.get(url + '/key', headers={'Authorization': 'Bearer sk-or-v1-cli'}, timeout=10).status_code == 200
         assert session.get(url + '/keys', timeout=10).status_code == 401
     finally:
