@@ -23,16 +23,16 @@ import ensurepip
 
 # get-pip.py options that pip itself doesn't take: pip is installed without
 # setuptools or wheel unless they are asked for by name.
-GET_PIP_ONLY_FLAGS = ('--no-setuptools', '--no-wheel')
+GET_PIP_ONLY_FLAGS = ("--no-setuptools", "--no-wheel")
 
 
 def main():
-    bundled = os.path.join(os.path.dirname(ensurepip.__file__), '_bundled')
-    wheel = sorted(glob.glob(os.path.join(bundled, 'pip-*.whl')))[-1]
+    bundled = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
+    wheel = sorted(glob.glob(os.path.join(bundled, "pip-*.whl")))[-1]
     sys.path.insert(0, wheel)
-    sys.argv = ['pip', 'install'] + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
-    runpy.run_module('pip', run_name='__main__', alter_sys=True)
+    sys.argv = ["pip", "install"] + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
+    runpy.run_module("pip", run_name="__main__", alter_sys=True)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

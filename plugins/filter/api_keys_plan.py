@@ -93,14 +93,18 @@ def api_keys_plan(existing, desired, exclusive=False):
     checked, errors, seen = [], [], {}
     for index, item in enumerate(desired):
         if not isinstance(item, Mapping):
-            errors.append("openrouter_api_keys[%d]: each item must be a dictionary with a name, got %r." % (index, item))
+            errors.append(
+                "openrouter_api_keys[%d]: each item must be a dictionary with a name, got %r." % (index, item)
+            )
             continue
         label = "openrouter_api_keys[%d] (%s)" % (index, item.get("name"))
         item, problems = _checked_item(item)
         wanted, value_problems = desired_problems(dict((field, item[field]) for field in ITEM_OPTIONS if field in item))
         problems.extend(value_problems)
         if isinstance(item.get("name"), str) and item["name"] in seen:
-            problems.append("the name is also given by openrouter_api_keys[%d]; each name must be unique." % seen[item["name"]])
+            problems.append(
+                "the name is also given by openrouter_api_keys[%d]; each name must be unique." % seen[item["name"]]
+            )
         if problems:
             errors.append("%s: %s" % (label, " ".join(problems)))
         else:
@@ -120,8 +124,10 @@ def api_keys_plan(existing, desired, exclusive=False):
     for label, item, wanted in checked:
         matches = by_name.get(item["name"], [])
         if len(matches) > 1:
-            raise AnsibleFilterError("%s: %d keys bear this name: %s. Delete the extra keys first." % (
-                label, len(matches), ", ".join(record["hash"] for record in matches)))
+            raise AnsibleFilterError(
+                "%s: %d keys bear this name: %s. Delete the extra keys first."
+                % (label, len(matches), ", ".join(record["hash"] for record in matches))
+            )
         current = matches[0] if matches else None
         step = plan(current, wanted, item.get("state") or "present", item.get("recreate") or "never")
         if step.action == "fail":
@@ -130,16 +136,27 @@ def api_keys_plan(existing, desired, exclusive=False):
             options = dict((field, value) for field, value in item.items() if value is not None)
             if current:
                 options["hash"] = current["hash"]
-            changes.append({"name": item["name"], "action": step.action, "diff": {"before": step.before, "after": step.after},
-                            "options": options})
+            changes.append(
+                {
+                    "name": item["name"],
+                    "action": step.action,
+                    "diff": {"before": step.before, "after": step.after},
+                    "options": options,
+                }
+            )
     if exclusive:
         listed = set(item["name"] for item in desired)
         for record in existing:
             if record.get("name") not in listed:
                 step = plan(record, {}, "absent")
-                changes.append({"name": record.get("name"), "action": "delete",
-                                "diff": {"before": step.before, "after": step.after},
-                                "options": {"hash": record["hash"], "state": "absent"}})
+                changes.append(
+                    {
+                        "name": record.get("name"),
+                        "action": "delete",
+                        "diff": {"before": step.before, "after": step.after},
+                        "options": {"hash": record["hash"], "state": "absent"},
+                    }
+                )
     return changes
 
 

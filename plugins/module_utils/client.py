@@ -115,8 +115,18 @@ def backoff_delay(attempt, rand=random.random):
 class OpenRouterClient:
     """A requests session bound to one API URL and one management key."""
 
-    def __init__(self, api_url, management_key, timeout=30.0, validate_certs=True, retries=5, retry_max_time=60.0,
-                 session=None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(
+        self,
+        api_url,
+        management_key,
+        timeout=30.0,
+        validate_certs=True,
+        retries=5,
+        retry_max_time=60.0,
+        session=None,
+        sleep=time.sleep,
+        clock=time.monotonic,
+    ):
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
         self.validate_certs = validate_certs
@@ -126,11 +136,13 @@ class OpenRouterClient:
         self._sleep = sleep
         self._clock = clock
         self.session = session or requests.Session()
-        self.session.headers.update({
-            "Authorization": "Bearer %s" % management_key,
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        })
+        self.session.headers.update(
+            {
+                "Authorization": "Bearer %s" % management_key,
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            }
+        )
 
     def remember_secret(self, secret):
         """Keep a created key's secret out of every later error message."""
@@ -155,8 +167,9 @@ class OpenRouterClient:
         while True:
             attempt += 1
             try:
-                response = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
-                                                verify=self.validate_certs)
+                response = self.session.request(
+                    method, url, params=params, json=body, timeout=self.timeout, verify=self.validate_certs
+                )
             except requests.exceptions.RequestException as exc:
                 lost = method == "POST" and not _never_sent(exc)
                 failure = self._transport_error(exc, method, path, lost)
@@ -178,8 +191,13 @@ class OpenRouterClient:
             if attempt > self.retries:
                 raise failure.gave_up(attempt)
             if wait > left:
-                raise failure.gave_up(attempt, "OpenRouter asked to wait %gs (Retry-After), more than the %gs left of "
-                                               "retry_max_time." % (wait, max(0.0, round(left, 1))) if asked is not None else None)
+                raise failure.gave_up(
+                    attempt,
+                    "OpenRouter asked to wait %gs (Retry-After), more than the %gs left of "
+                    "retry_max_time." % (wait, max(0.0, round(left, 1)))
+                    if asked is not None
+                    else None,
+                )
             self._sleep(wait)
 
     def _transport_error(self, exc, method, path, lost):
@@ -191,7 +209,11 @@ class OpenRouterClient:
             message = "%s failed TLS verification: %s." % (where, exc)
             hint = "Fix the certificate chain or the CA bundle (REQUESTS_CA_BUNDLE); validate_certs=false is unsafe."
         elif lost:
-            message = "%s lost its connection to %s before the answer arrived: %s." % (where, self.api_url, type(exc).__name__)
+            message = "%s lost its connection to %s before the answer arrived: %s." % (
+                where,
+                self.api_url,
+                type(exc).__name__,
+            )
             hint = "Check the network or proxy between this host and OpenRouter."
         else:
             message = "%s could not reach %s: %s." % (where, self.api_url, type(exc).__name__)
@@ -203,7 +225,9 @@ class OpenRouterClient:
         status = response.status_code
         message = "%s %s failed with HTTP %d: %s." % (method, path, status, api_message.rstrip("."))
         hint = HINTS.get(status, SERVER_ERROR_HINT if status >= 500 else None)
-        return self._error(message, cls=cls, status=status, method=method, path=path, api_message=api_message, hint=hint)
+        return self._error(
+            message, cls=cls, status=status, method=method, path=path, api_message=api_message, hint=hint
+        )
 
     def _decode(self, response, method, path):
         if response.status_code >= 400:
@@ -212,10 +236,15 @@ class OpenRouterClient:
             return response.json()
         except ValueError:
             # A create that answered garbage did happen, but its secret is unreadable: the caller must clean up.
-            raise self._error("%s %s answered HTTP %d with a body that is not JSON: %r." % (
-                method, path, response.status_code, response.text[:BODY_EXCERPT]),
-                cls=ResponseLost if method == "POST" else OpenRouterError, status=response.status_code,
-                method=method, path=path, hint="A proxy or gateway may be answering instead of OpenRouter; check api_url.")
+            raise self._error(
+                "%s %s answered HTTP %d with a body that is not JSON: %r."
+                % (method, path, response.status_code, response.text[:BODY_EXCERPT]),
+                cls=ResponseLost if method == "POST" else OpenRouterError,
+                status=response.status_code,
+                method=method,
+                path=path,
+                hint="A proxy or gateway may be answering instead of OpenRouter; check api_url.",
+            )
 
     def list_keys(self, include_disabled=True, include_expired=True, workspace_id=None):
         """Yield every key, reading page after page until a short page, without repeating a key."""
@@ -252,8 +281,13 @@ class OpenRouterClient:
         """Create a key and return (record, secret)."""
         answer = self.request("POST", "/keys", body=body)[1]
         if not isinstance(answer, dict) or not answer.get("key") or not isinstance(answer.get("data"), dict):
-            raise self._error("POST /keys answered without the new key's record and secret.", cls=ResponseLost,
-                              method="POST", path="/keys", hint="The key may exist without its secret; check the key list.")
+            raise self._error(
+                "POST /keys answered without the new key's record and secret.",
+                cls=ResponseLost,
+                method="POST",
+                path="/keys",
+                hint="The key may exist without its secret; check the key list.",
+            )
         self.remember_secret(answer["key"])
         return answer["data"], answer["key"]
 

@@ -24,8 +24,9 @@ MANAGEMENT_KEY_ENV = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY"
 def connection_argument_spec():
     """The argument spec of the connection options, documented in the connection doc fragment."""
     return dict(
-        management_key=dict(type="str", no_log=True, aliases=["provisioning_key"],
-                            fallback=(env_fallback, list(MANAGEMENT_KEY_ENV))),
+        management_key=dict(
+            type="str", no_log=True, aliases=["provisioning_key"], fallback=(env_fallback, list(MANAGEMENT_KEY_ENV))
+        ),
         api_url=dict(type="str", fallback=(env_fallback, ["OPENROUTER_API_URL"]), default=DEFAULT_API_URL),
         timeout=dict(type="float", default=30.0),
         validate_certs=dict(type="bool", default=True),
@@ -38,10 +39,14 @@ def connection_problems(params):
     """Return a message for each connection option that can't work, each naming the option and the fix."""
     problems = []
     if not params.get("management_key"):
-        problems.append("management_key is required: set the management_key option or the %s environment variable."
-                        % MANAGEMENT_KEY_ENV[0])
+        problems.append(
+            "management_key is required: set the management_key option or the %s environment variable."
+            % MANAGEMENT_KEY_ENV[0]
+        )
     if not str(params.get("api_url") or "").startswith(("http://", "https://")):
-        problems.append("api_url must be an http:// or https:// URL such as %s, got %r." % (DEFAULT_API_URL, params.get("api_url")))
+        problems.append(
+            "api_url must be an http:// or https:// URL such as %s, got %r." % (DEFAULT_API_URL, params.get("api_url"))
+        )
     if params.get("timeout") is None or params["timeout"] <= 0:
         problems.append("timeout must be a number of seconds greater than 0, got %r." % params.get("timeout"))
     if params.get("retries") is None or params["retries"] < 0:
@@ -59,9 +64,14 @@ def client_from_module(module, problems=()):
     problems = list(problems) + connection_problems(params)
     if problems:
         module.fail_json(msg=redact(" ".join(problems), [params.get("management_key")]))
-    return OpenRouterClient(params["api_url"], params["management_key"], timeout=params["timeout"],
-                            validate_certs=params["validate_certs"], retries=params["retries"],
-                            retry_max_time=params["retry_max_time"])
+    return OpenRouterClient(
+        params["api_url"],
+        params["management_key"],
+        timeout=params["timeout"],
+        validate_certs=params["validate_certs"],
+        retries=params["retries"],
+        retry_max_time=params["retry_max_time"],
+    )
 
 
 def run_module(module, work):

@@ -40,8 +40,10 @@ def find_key(client, key_hash=None, name=None, workspace_id=None):
         return client.get_key(key_hash), None
     matches = keys_named(client, name, workspace_id)
     if len(matches) > 1:
-        raise OpenRouterError("%d keys are named %r: %s. Pass hash to choose one, or delete the extra keys." % (
-            len(matches), name, ", ".join(record["hash"] for record in matches)))
+        raise OpenRouterError(
+            "%d keys are named %r: %s. Pass hash to choose one, or delete the extra keys."
+            % (len(matches), name, ", ".join(record["hash"] for record in matches))
+        )
     return (matches[0] if matches else None), set(record["hash"] for record in matches)
 
 
@@ -106,8 +108,13 @@ class KeyTask:
         return self.result
 
     def _plan(self, current):
-        step = plan(current, self.desired, self.params.get("state", "present"), self.params.get("recreate", "never"),
-                    self.params.get("hash"))
+        step = plan(
+            current,
+            self.desired,
+            self.params.get("state", "present"),
+            self.params.get("recreate", "never"),
+            self.params.get("hash"),
+        )
         self.result.update(changed=step.changed, diff={"before": step.before, "after": step.after})
         if step.action == "fail":
             raise KeyTaskError(step.reason, self.result)
@@ -147,17 +154,29 @@ class KeyTask:
                     try:
                         self.client.delete_key(orphan)
                     except OpenRouterError as exc:
-                        raise OpenRouterError("%s A lost create left the key %s behind, and deleting it failed: %s "
-                                              "Delete that key by hash." % (lost, orphan, exc))
+                        raise OpenRouterError(
+                            "%s A lost create left the key %s behind, and deleting it failed: %s "
+                            "Delete that key by hash." % (lost, orphan, exc)
+                        )
                 if attempt == 2:
-                    raise OpenRouterError("%s The create was tried twice and lost both times; %s." % (
-                        lost, "the orphaned keys %s were deleted" % ", ".join(orphans) if orphans else "no key was left behind"))
+                    raise OpenRouterError(
+                        "%s The create was tried twice and lost both times; %s."
+                        % (
+                            lost,
+                            "the orphaned keys %s were deleted" % ", ".join(orphans)
+                            if orphans
+                            else "no key was left behind",
+                        )
+                    )
         self.result.update(key=record, secret=secret)
 
     def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
-        return [record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id"))
-                if record["hash"] not in named]
+        return [
+            record["hash"]
+            for record in keys_named(self.client, body["name"], body.get("workspace_id"))
+            if record["hash"] not in named
+        ]
 
     def _delete_replaced(self, current):
         """Delete the key that the new one replaces.
@@ -174,16 +193,25 @@ class KeyTask:
                     return  # the delete happened; only its answer was lost
                 self.client.delete_key(new_hash)
             except OpenRouterError:
-                raise KeyTaskError("%s Deleting the replaced key %s failed, and so did deleting its replacement %s, whose "
-                                   "secret is in this result. Delete one of the two keys by hash, then run the task again."
-                                   % (exc, current["hash"], new_hash), self.result)
-            raise KeyTaskError("%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
-                               "changed; run the task again." % (exc, current["hash"]), {"changed": False, "key": current})
+                raise KeyTaskError(
+                    "%s Deleting the replaced key %s failed, and so did deleting its replacement %s, whose "
+                    "secret is in this result. Delete one of the two keys by hash, then run the task again."
+                    % (exc, current["hash"], new_hash),
+                    self.result,
+                )
+            raise KeyTaskError(
+                "%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
+                "changed; run the task again." % (exc, current["hash"]),
+                {"changed": False, "key": current},
+            )
 
     def _keep_secret(self, call, *args):
         """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
         try:
             return call(*args)
         except OpenRouterError as exc:
-            raise KeyTaskError("%s The new key %s was created and its secret is in this result; run the task again to "
-                               "finish." % (exc, self.result["key"]["hash"]), self.result)
+            raise KeyTaskError(
+                "%s The new key %s was created and its secret is in this result; run the task again to "
+                "finish." % (exc, self.result["key"]["hash"]),
+                self.result,
+            )

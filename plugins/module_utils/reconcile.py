@@ -19,8 +19,15 @@ LIMIT_RESETS = ("daily", "weekly", "monthly", "never")
 HASH_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
 EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # What OpenRouter gives a new key for each field its create request leaves out.
-NEW_KEY_DEFAULTS = {"hash": None, "disabled": False, "limit": None, "limit_reset": None, "include_byok_in_limit": False,
-                    "expires_at": None, "creator_user_id": None}
+NEW_KEY_DEFAULTS = {
+    "hash": None,
+    "disabled": False,
+    "limit": None,
+    "limit_reset": None,
+    "include_byok_in_limit": False,
+    "expires_at": None,
+    "creator_user_id": None,
+}
 # Shown in a diff where the new key's hash is only known once it is created.
 NEW_HASH = "(new key)"
 
@@ -77,8 +84,10 @@ def normalize_expires_at(value):
     if value is None:
         return None
     text = str(value).strip()
-    problem = ("expires_at must be an ISO 8601 timestamp with a time zone, such as 2027-12-31T23:59:59Z "
-               "or 2027-12-31T23:59:59+02:00, got %r." % value)
+    problem = (
+        "expires_at must be an ISO 8601 timestamp with a time zone, such as 2027-12-31T23:59:59Z "
+        "or 2027-12-31T23:59:59+02:00, got %r." % value
+    )
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
@@ -152,10 +161,17 @@ def plan(current, desired, state="present", recreate="never", key_hash=None):
         return Plan("delete", before=view(current))
     if current is None:
         if key_hash:
-            return Plan("fail", reason="No key with hash %s exists. The module never creates a key in place of a given "
-                                       "hash; leave hash out to create a key by name." % key_hash)
-        return Plan("create", after=dict(desired), create=_create_body(desired),
-                    patch={"disabled": True} if desired.get("disabled") else None)
+            return Plan(
+                "fail",
+                reason="No key with hash %s exists. The module never creates a key in place of a given "
+                "hash; leave hash out to create a key by name." % key_hash,
+            )
+        return Plan(
+            "create",
+            after=dict(desired),
+            create=_create_body(desired),
+            patch={"disabled": True} if desired.get("disabled") else None,
+        )
     now = view(current)
     wanted = dict((field, value) for field, value in desired.items() if _differs(field, now[field], value))
     fixed = [field for field in FIXED if field in wanted]
@@ -163,13 +179,23 @@ def plan(current, desired, state="present", recreate="never", key_hash=None):
     if recreate == "always" or (fixed and recreate == "on_change"):
         # The new key inherits every setting of the old one that the user didn't give.
         merged = dict(now, **desired)
-        return Plan("replace", before=dict(before, hash=current.get("hash")), after=dict(desired, hash=NEW_HASH),
-                    create=_create_body(merged), patch={"disabled": True} if merged["disabled"] else None)
+        return Plan(
+            "replace",
+            before=dict(before, hash=current.get("hash")),
+            after=dict(desired, hash=NEW_HASH),
+            create=_create_body(merged),
+            patch={"disabled": True} if merged["disabled"] else None,
+        )
     if fixed:
-        return Plan("fail", reason="%s can't be changed on an existing key (%s). Set recreate=on_change to replace the "
-                                   "key with a new one, or change the option back." % (
-                                       ", ".join(fixed),
-                                       "; ".join("%s is %r, wanted %r" % (field, now[field], wanted[field]) for field in fixed)))
+        return Plan(
+            "fail",
+            reason="%s can't be changed on an existing key (%s). Set recreate=on_change to replace the "
+            "key with a new one, or change the option back."
+            % (
+                ", ".join(fixed),
+                "; ".join("%s is %r, wanted %r" % (field, now[field], wanted[field]) for field in fixed),
+            ),
+        )
     if not wanted:
         return Plan("none", before=before, after=before)
     return Plan("update", before=before, after=dict(before, **wanted), patch=wanted)

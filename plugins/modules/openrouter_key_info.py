@@ -175,7 +175,9 @@ def read(client, params):
             keys = [record] if record else []
         else:
             keys = client.list_keys(params["include_disabled"], params["include_expired"], params["workspace_id"])
-        result["api_keys"] = [record for record in keys if params["name"] is None or record.get("name") == params["name"]]
+        result["api_keys"] = [
+            record for record in keys if params["name"] is None or record.get("name") == params["name"]
+        ]
     if params["current"]:
         result["current"] = client.current_key()
     return result

@@ -10,13 +10,13 @@ import sys
 import pytest
 
 # The emulator is a standalone script, not part of the collection's Python packages: import it from its folder.
-EMULATOR_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'emulator')
+EMULATOR_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator")
 sys.path.insert(0, EMULATOR_DIR)
 
 import openrouter_emulator  # noqa: E402  (after the sys.path change)
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope="session")
 def emulator_server():
     """One emulator for the whole session; base_url resets it for every test."""
     server = openrouter_emulator.serve(port=0)[0]

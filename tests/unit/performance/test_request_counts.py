@@ -48,23 +48,36 @@ PATHS = [
     ("absent existing by name", True, dict(name=NAME, state="absent"), ["DELETE /keys/{hash}"]),
     ("absent missing by hash", False, dict(hash="{hash}", state="absent"), []),
     ("absent missing by name", False, dict(name=NAME, state="absent"), []),
-    ("replace by name", True, dict(name=NAME, expires_at="2099-01-01T00:00:00Z", recreate="on_change"),
-     ["POST /keys", "DELETE /keys/{hash}"]),
+    (
+        "replace by name",
+        True,
+        dict(name=NAME, expires_at="2099-01-01T00:00:00Z", recreate="on_change"),
+        ["POST /keys", "DELETE /keys/{hash}"],
+    ),
 ]
 
 
 @pytest.fixture
 def run_emulated(run, base_url):  # pylint: disable=redefined-outer-name
     """Run a module's main() in-process against the emulator."""
+
     def run_module(main, **options):
-        return run(main, api_url=base_url, management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY, **options)
+        return run(
+            main,
+            api_url=base_url,
+            management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY,
+            **options,
+        )
+
     return run_module
 
 
 def list_pages(k):
     """The list requests a full listing of k keys sends: every page up to and including the first short one."""
-    return ["GET /keys?include_disabled=true&include_expired=true&offset=%d" % offset
-            for offset in range(0, k // PAGE_SIZE * PAGE_SIZE + 1, PAGE_SIZE)]
+    return [
+        "GET /keys?include_disabled=true&include_expired=true&offset=%d" % offset
+        for offset in range(0, k // PAGE_SIZE * PAGE_SIZE + 1, PAGE_SIZE)
+    ]
 
 
 def account(control, k, target=None):
@@ -86,14 +99,21 @@ def sent(control):
 
 
 @pytest.mark.parametrize("check_mode", MODES)
-@pytest.mark.parametrize("path, exists, options, writes, k", [
-    pytest.param(path, exists, options, writes, k, id="%s-K%d" % (path.replace(" ", "_"), k))
-    for path, exists, options, writes in PATHS for k in (max(size, 1) if exists else size for size in SIZES)
-])
-def test_openrouter_key_sends_the_lookup_then_only_the_writes_it_needs(run_emulated, control, path, exists, options, writes, k,
-                                                                       check_mode):
+@pytest.mark.parametrize(
+    "path, exists, options, writes, k",
+    [
+        pytest.param(path, exists, options, writes, k, id="%s-K%d" % (path.replace(" ", "_"), k))
+        for path, exists, options, writes in PATHS
+        for k in (max(size, 1) if exists else size for size in SIZES)
+    ],
+)
+def test_openrouter_key_sends_the_lookup_then_only_the_writes_it_needs(
+    run_emulated, control, path, exists, options, writes, k, check_mode
+):
     key_hash = account(control, k, TARGET if exists else None)
-    options = dict((name, value.format(hash=key_hash) if isinstance(value, str) else value) for name, value in options.items())
+    options = dict(
+        (name, value.format(hash=key_hash) if isinstance(value, str) else value) for name, value in options.items()
+    )
     result = run_emulated(openrouter_key.main, check_mode=check_mode, **options)
     assert not result["failed"], result["msg"]
     assert result["changed"] == bool(writes)
@@ -101,16 +121,21 @@ def test_openrouter_key_sends_the_lookup_then_only_the_writes_it_needs(run_emula
     if check_mode:
         assert sent(control) == lookup
     else:
-        assert sent(control) == lookup + [write.format(hash=key_hash, new=result["key"].get("hash")) for write in writes]
+        assert sent(control) == lookup + [
+            write.format(hash=key_hash, new=result["key"].get("hash")) for write in writes
+        ]
 
 
 @pytest.mark.parametrize("check_mode", MODES)
 @pytest.mark.parametrize("k", SIZES)
-@pytest.mark.parametrize("options, by_hash", [
-    pytest.param({}, False, id="everything"),
-    pytest.param({"name": NAME}, False, id="by_name"),
-    pytest.param({"hash": "{hash}"}, True, id="by_hash"),
-])
+@pytest.mark.parametrize(
+    "options, by_hash",
+    [
+        pytest.param({}, False, id="everything"),
+        pytest.param({"name": NAME}, False, id="by_name"),
+        pytest.param({"hash": "{hash}"}, True, id="by_hash"),
+    ],
+)
 def test_openrouter_key_info_reads_each_page_once_or_one_key(run_emulated, control, options, by_hash, k, check_mode):
     key_hash = account(control, k, TARGET if k else None)
     options = dict((name, value.format(hash=key_hash)) for name, value in options.items())
@@ -138,8 +163,11 @@ def test_a_run_sends_all_its_requests_over_one_connection(run_emulated, control,
     account(control, 250, TARGET)
     connections = []
     accept = emulator_server.process_request
-    monkeypatch.setattr(emulator_server, "process_request",
-                        lambda request, address: (connections.append(address), accept(request, address)))
+    monkeypatch.setattr(
+        emulator_server,
+        "process_request",
+        lambda request, address: (connections.append(address), accept(request, address)),
+    )
     result = run_emulated(openrouter_key.main, name=NAME, limit=7)
     monkeypatch.undo()
     assert result["changed"]

@@ -35,7 +35,11 @@ CASES = [
     (key_main, dict(name="svc", limit="ten"), LIMIT + ", got 'ten'."),
     (key_main, dict(name="svc", limit=True), LIMIT + ", got True."),
     (key_main, dict(name="svc", limit="NaN"), LIMIT + ", got 'NaN'."),
-    (key_main, dict(name="svc", limit_reset="fortnightly"), "value of limit_reset must be one of: daily, weekly, monthly, never"),
+    (
+        key_main,
+        dict(name="svc", limit_reset="fortnightly"),
+        "value of limit_reset must be one of: daily, weekly, monthly, never",
+    ),
     (key_main, dict(name="svc", expires_at="2027-12-31T23:59:59"), EXPIRES_AT),
     (key_main, dict(name="svc", expires_at="2027-12-31"), EXPIRES_AT),
     (key_main, dict(name="svc", expires_at="end of next year"), EXPIRES_AT),
@@ -96,7 +100,9 @@ def test_the_table_is_big_enough():
 def test_bad_module_input_fails_before_any_request(run, api_url, control, existing, main, options, message):
     port = urlsplit(api_url).port
     wanted = dict(api_url=api_url)
-    wanted.update((name, value.format(port=port) if isinstance(value, str) else value) for name, value in options.items())
+    wanted.update(
+        (name, value.format(port=port) if isinstance(value, str) else value) for name, value in options.items()
+    )
     result = run(main, **wanted)
     assert result["failed"]
     assert message in result["msg"]
@@ -105,27 +111,60 @@ def test_bad_module_input_fails_before_any_request(run, api_url, control, existi
     assert control.keys() == existing
 
 
-@pytest.mark.parametrize("given, sent", [("2028-01-01T01:59:59+02:00", "2027-12-31T23:59:59Z"),
-                                         ("2027-12-31T23:59Z", "2027-12-31T23:59:00Z"),
-                                         ("2027-12-31t23:59:59z", "2027-12-31T23:59:59Z")])
+@pytest.mark.parametrize(
+    "given, sent",
+    [
+        ("2028-01-01T01:59:59+02:00", "2027-12-31T23:59:59Z"),
+        ("2027-12-31T23:59Z", "2027-12-31T23:59:00Z"),
+        ("2027-12-31t23:59:59z", "2027-12-31T23:59:59Z"),
+    ],
+)
 def test_expires_at_in_another_form_is_normalised_to_utc(run, api_url, control, given, sent):
     result = run(key_main, api_url=api_url, name="svc", expires_at=given)
     assert not result["failed"] and result["key"]["expires_at"] == sent
-    assert [entry["body"] for entry in control.requests() if entry["method"] == "POST"] == [{"name": "svc", "expires_at": sent}]
+    assert [entry["body"] for entry in control.requests() if entry["method"] == "POST"] == [
+        {"name": "svc", "expires_at": sent}
+    ]
 
 
 def test_bad_role_items_fail_before_any_request(api_url, control, existing, tmp_path):
     """The role checks every item before its first request, and names each bad item's index, name and field."""
     playbook = tmp_path / "playbook.yml"
     # JSON is YAML.
-    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [{
-        "ansible.builtin.include_role": {"name": "openrouter.provisioning.api_keys"},
-        "vars": {"openrouter_api_keys": [item for item, dummy in ROLE_ITEMS]}}]}]))
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "ansible.builtin.include_role": {"name": "openrouter.provisioning.api_keys"},
+                            "vars": {"openrouter_api_keys": [item for item, dummy in ROLE_ITEMS]},
+                        }
+                    ],
+                }
+            ]
+        )
+    )
     env = dict(os.environ, OPENROUTER_API_URL=api_url, OPENROUTER_MANAGEMENT_KEY=MANAGEMENT_KEY, ANSIBLE_NOCOLOR="1")
     played = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-         "-e", "ansible_python_interpreter=%s" % sys.executable, str(playbook)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            "ansible_python_interpreter=%s" % sys.executable,
+            str(playbook),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        universal_newlines=True,
+        check=False,
+    )
     fatal = [line for line in played.stdout.splitlines() if line.startswith("fatal: [localhost]: FAILED! => ")]
     assert played.returncode == 2 and len(fatal) == 1, played.stdout
     message = json.loads(fatal[0].split(" => ", 1)[1])["msg"]

@@ -27,8 +27,10 @@ from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conf
 
 # Both modules start with GET /keys: the key module looks "svc" up by name (it exists and needs no change), the info
 # module lists every key. So a fault on that request hits either module the same way.
-READERS = [pytest.param(key_main, {"name": "svc"}, id="openrouter_key"),
-           pytest.param(info_main, {}, id="openrouter_key_info")]
+READERS = [
+    pytest.param(key_main, {"name": "svc"}, id="openrouter_key"),
+    pytest.param(info_main, {}, id="openrouter_key_info"),
+]
 LIST = "^/keys$"
 
 
@@ -88,8 +90,11 @@ def test_429_with_retry_after_three_times_then_success(run, api_url, control, sv
     assert calls(control) == [("GET", "/keys", 429)] * 3 + [("GET", "/keys", 200)]
 
 
-@pytest.mark.parametrize("main, options, method", [pytest.param(*reader.values, "GET", id=reader.id) for reader in READERS] + [
-    pytest.param(key_main, {"name": "new"}, "POST", id="openrouter_key-create")])
+@pytest.mark.parametrize(
+    "main, options, method",
+    [pytest.param(*reader.values, "GET", id=reader.id) for reader in READERS]
+    + [pytest.param(key_main, {"name": "new"}, "POST", id="openrouter_key-create")],
+)
 def test_429_without_retry_after_backs_off_with_jitter(run, api_url, control, svc, waits, main, options, method):
     for attempt in range(2):
         control.clear_requests()
@@ -113,12 +118,24 @@ def test_429_without_retry_after_backs_off_with_jitter(run, api_url, control, sv
 
 
 @pytest.mark.parametrize("main, options", READERS)
-@pytest.mark.parametrize("bound, retry_after", [(dict(retries=2, retry_max_time=60), 0), (dict(retries=100, retry_max_time=0.6), None)],
-                         ids=["retries", "retry_max_time"])
-def test_persistent_503_fails_within_the_bound_and_says_what_to_raise(run, api_url, control, main, options, bound, retry_after):
+@pytest.mark.parametrize(
+    "bound, retry_after",
+    [(dict(retries=2, retry_max_time=60), 0), (dict(retries=100, retry_max_time=0.6), None)],
+    ids=["retries", "retry_max_time"],
+)
+def test_persistent_503_fails_within_the_bound_and_says_what_to_raise(
+    run, api_url, control, main, options, bound, retry_after
+):
     # Retry-After: 0 makes the retries instant where only their number matters.
-    control.add_fault(method="GET", path=LIST, action="status", status=503, message="upstream overloaded",
-                      retry_after=retry_after, times=1000)
+    control.add_fault(
+        method="GET",
+        path=LIST,
+        action="status",
+        status=503,
+        message="upstream overloaded",
+        retry_after=retry_after,
+        times=1000,
+    )
     started = time.monotonic()
     result = run(main, api_url=api_url, **dict(options, **bound))
     elapsed = time.monotonic() - started
@@ -198,8 +215,11 @@ def test_a_proxy_html_502_shows_the_body_not_a_traceback(run, api_url, control, 
     control.add_fault(method="GET", path=LIST, action="html", times=2)
     result = run(main, api_url=api_url, retries=1, retry_max_time=5, **options)
     assert_clean_failure(result)
-    assert "GET /keys failed with HTTP 502: no OpenRouter error message; the body starts %r." % (
-        HTML_BODY.decode().strip()[:200]) in result["msg"]
+    assert (
+        "GET /keys failed with HTTP 502: no OpenRouter error message; the body starts %r."
+        % (HTML_BODY.decode().strip()[:200])
+        in result["msg"]
+    )
     assert "(gave up after 2 tries)" in result["msg"]
 
 
@@ -228,8 +248,9 @@ def test_a_409_then_the_other_writer_s_change_is_planned_again(run, api_url, con
             time.sleep(0.02)
         with requests.Session() as session:
             session.trust_env = False
-            session.patch(api_url + path, json={"limit": 5}, headers={"Authorization": "Bearer " + MANAGEMENT_KEY},
-                          timeout=5).raise_for_status()
+            session.patch(
+                api_url + path, json={"limit": 5}, headers={"Authorization": "Bearer " + MANAGEMENT_KEY}, timeout=5
+            ).raise_for_status()
 
     writer = threading.Thread(target=other_writer)
     writer.start()
@@ -251,13 +272,16 @@ def test_a_second_409_fails_after_one_retry(run, api_url, control, svc):
 # --- lost create responses ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", [
-    pytest.param(dict(action="apply_then_drop"), id="applied-then-dropped"),
-    pytest.param(dict(action="drop"), id="dropped-unapplied"),
-    pytest.param(dict(action="status", status=503), id="gateway-503"),
-    pytest.param(dict(action="malformed"), id="malformed-200"),
-    pytest.param(dict(action="delay", seconds=DELAY), id="slower-than-timeout"),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(dict(action="apply_then_drop"), id="applied-then-dropped"),
+        pytest.param(dict(action="drop"), id="dropped-unapplied"),
+        pytest.param(dict(action="status", status=503), id="gateway-503"),
+        pytest.param(dict(action="malformed"), id="malformed-200"),
+        pytest.param(dict(action="delay", seconds=DELAY), id="slower-than-timeout"),
+    ],
+)
 def test_a_lost_create_response_leaves_one_key_and_returns_its_secret(run, api_url, control, fault):
     control.seed(keys=[{"name": "other"}])
     control.add_fault(method="POST", path=LIST, **fault)
@@ -326,4 +350,7 @@ def test_a_replacement_that_cannot_be_undone_returns_the_secret_and_both_hashes(
     new = [key["hash"] for key in named(control, "svc") if key["hash"] != svc["hash"]]
     assert_clean_failure(result)
     assert len(new) == 1 and hashlib.sha256(result["secret"].encode()).hexdigest() == new[0]
-    assert "Deleting the replaced key %s failed, and so did deleting its replacement %s" % (svc["hash"], new[0]) in result["msg"]
+    assert (
+        "Deleting the replaced key %s failed, and so did deleting its replacement %s" % (svc["hash"], new[0])
+        in result["msg"]
+    )

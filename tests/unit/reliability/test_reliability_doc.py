@@ -46,7 +46,7 @@ def table():
     with open(os.path.join(ROOT, "docs", "reliability.md")) as handle:
         lines = handle.read().splitlines()
     rows = []
-    for line in lines[lines.index(HEADER) + 2:]:
+    for line in lines[lines.index(HEADER) + 2 :]:
         if not line.startswith("|"):
             break
         fault, behaviour, tests = [cell.strip() for cell in line.strip().strip("|").split("|")]

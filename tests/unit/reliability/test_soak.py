@@ -47,17 +47,25 @@ def wish(rng, name):
     """A random desired state that names every field, so the last successful run alone decides the end state."""
     if rng.random() < 0.15:
         return dict(name=name, state="absent")
-    return dict(name=name, state="present", limit=rng.choice(["unlimited", 0, 5, 12.5]),
-                limit_reset=rng.choice(["daily", "weekly", "monthly", "never"]), disabled=rng.random() < 0.3,
-                include_byok_in_limit=rng.random() < 0.5, expires_at=rng.choice(sorted(EXPIRIES)),
-                recreate="always" if rng.random() < 0.05 else "on_change")
+    return dict(
+        name=name,
+        state="present",
+        limit=rng.choice(["unlimited", 0, 5, 12.5]),
+        limit_reset=rng.choice(["daily", "weekly", "monthly", "never"]),
+        disabled=rng.random() < 0.3,
+        include_byok_in_limit=rng.random() < 0.5,
+        expires_at=rng.choice(sorted(EXPIRIES)),
+        recreate="always" if rng.random() < 0.05 else "on_change",
+    )
 
 
 def converge(api_url, params, clock):
     """One run of the module's code, as openrouter_key runs it; returns (result or None, error or None)."""
     desired, problems = desired_problems(params)
     assert not problems
-    client = OpenRouterClient(api_url, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock)
+    client = OpenRouterClient(
+        api_url, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock
+    )
     client.session.trust_env = False
     try:
         return KeyTask(client, params, desired).run(), None
@@ -69,9 +77,13 @@ def converge(api_url, params, clock):
 
 def expected_fields(params):
     """What the key must hold after a successful run with these params, in the API's form."""
-    return dict(limit=None if params["limit"] == "unlimited" else float(params["limit"]),
-                limit_reset=None if params["limit_reset"] == "never" else params["limit_reset"], disabled=params["disabled"],
-                include_byok_in_limit=params["include_byok_in_limit"], expires_at=EXPIRIES[params["expires_at"]])
+    return dict(
+        limit=None if params["limit"] == "unlimited" else float(params["limit"]),
+        limit_reset=None if params["limit_reset"] == "never" else params["limit_reset"],
+        disabled=params["disabled"],
+        include_byok_in_limit=params["include_byok_in_limit"],
+        expires_at=EXPIRIES[params["expires_at"]],
+    )
 
 
 def test_soak_500_runs_with_10_percent_faults(api_url, control):
@@ -100,15 +112,19 @@ def test_soak_500_runs_with_10_percent_faults(api_url, control):
             assert runs < RUNS * 2, "the soak does not converge: %s" % error
     elapsed = time.monotonic() - started
     log = control.requests()
-    faults = collections.Counter(entry["fault"] if entry["fault"] != "status" else "status:%d" % entry["status"]
-                                 for entry in log if entry["fault"])
+    faults = collections.Counter(
+        entry["fault"] if entry["fault"] != "status" else "status:%d" % entry["status"]
+        for entry in log
+        if entry["fault"]
+    )
     keys = control.keys()
     issued = control.secrets()
 
-    print("\nsoak: %d runs (%d failed and were run again), %d requests, %d faults injected %s, %d waits "
-          "between tries (%.0f s, skipped), %d keys created, %.1f s" % (
-              runs, reruns, len(log), sum(faults.values()), dict(faults), clock.waits, clock.skipped,
-              len(issued), elapsed))
+    print(
+        "\nsoak: %d runs (%d failed and were run again), %d requests, %d faults injected %s, %d waits "
+        "between tries (%.0f s, skipped), %d keys created, %.1f s"
+        % (runs, reruns, len(log), sum(faults.values()), dict(faults), clock.waits, clock.skipped, len(issued), elapsed)
+    )
 
     # The faults really happened, every kind of them.
     assert sum(faults.values()) > FAULT_RATE / 2 * len(log) and set(faults) == set(FAULTS)
@@ -122,6 +138,8 @@ def test_soak_500_runs_with_10_percent_faults(api_url, control):
         assert dict((field, key[field]) for field in wanted) == wanted, key["name"]
     # Every secret the emulator issued reached the user, or its key is gone.
     living = set(key["hash"] for key in keys)
-    lost = [secret for secret in issued if secret not in returned and hashlib.sha256(secret.encode()).hexdigest() in living]
+    lost = [
+        secret for secret in issued if secret not in returned and hashlib.sha256(secret.encode()).hexdigest() in living
+    ]
     assert not lost
     assert elapsed < 120

@@ -24,7 +24,10 @@ from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conf
     run,  # the modules' in-process runner, a fixture
 )
 
-MODULES = [pytest.param(key_main, {"name": "svc"}, id="openrouter_key"), pytest.param(info_main, {}, id="openrouter_key_info")]
+MODULES = [
+    pytest.param(key_main, {"name": "svc"}, id="openrouter_key"),
+    pytest.param(info_main, {}, id="openrouter_key_info"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +39,25 @@ def certificate(tmp_path_factory):
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u"127.0.0.1")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(u"127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     directory = tmp_path_factory.mktemp("tls")
     (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(directory / "cert.pem"), str(directory / "key.pem")
 
 
@@ -76,7 +86,9 @@ def test_an_untrusted_certificate_fails_at_once_by_default(run, tls_api_url, mai
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 @pytest.mark.parametrize("main, options", MODULES)
-def test_the_certificate_passes_once_trusted_or_with_verification_off(run, tls_api_url, certificate, monkeypatch, main, options):
+def test_the_certificate_passes_once_trusted_or_with_verification_off(
+    run, tls_api_url, certificate, monkeypatch, main, options
+):
     assert not run(main, api_url=tls_api_url, validate_certs=False, **options)["failed"]
     # The fix the message suggests: trust the CA, and keep verifying.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])

@@ -31,14 +31,19 @@ EXCUSED = {"secret": (STDOUT_DUMP, '"secret": "%s"'), "management key": (ARGS_DU
 def control(path, body=None):
     """Call the emulator's control interface (see docs/emulator.md), never through a proxy."""
     url = re.sub("/api/v1$", "/_emulator", os.environ["OPENROUTER_API_URL"]) + path
-    request = Request(url, data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    request = Request(
+        url, data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     with build_opener(ProxyHandler({})).open(request, timeout=10) as response:
         return json.load(response)
 
 
 def secrets():
     """(kind, value) of every secret of the run: the management keys used, and every key the emulator issued."""
-    found = [("management key", os.environ["OPENROUTER_MANAGEMENT_KEY"]), ("management key", os.environ["HYGIENE_WRONG_KEY"])]
+    found = [
+        ("management key", os.environ["OPENROUTER_MANAGEMENT_KEY"]),
+        ("management key", os.environ["HYGIENE_WRONG_KEY"]),
+    ]
     return found + [("secret", secret) for secret in control("/secrets")["secrets"]]
 
 
@@ -75,12 +80,16 @@ def scan(paths):
                     counts[kind] += 1
                 else:
                     line = text.count("\n", 0, at) + 1
-                    leaks.append("%s:%d: a %s in: %s" % (path, line, kind, text.splitlines()[line - 1].replace(secret, "<%s>" % kind)[:300]))
+                    leaks.append(
+                        "%s:%d: a %s in: %s"
+                        % (path, line, kind, text.splitlines()[line - 1].replace(secret, "<%s>" % kind)[:300])
+                    )
                 at = text.find(secret, at + 1)
-    print("scanned %s for %d secrets (%d issued by the emulator): %d leaks; excused in ansible-core's ANSIBLE_DEBUG dumps: "
-          "%d created secrets in module stdout, %d management keys in module arguments" % (
-              ", ".join(paths), len(found), issued, len(leaks),
-              counts["secret"], counts["management key"]))
+    print(
+        "scanned %s for %d secrets (%d issued by the emulator): %d leaks; excused in ansible-core's ANSIBLE_DEBUG dumps: "
+        "%d created secrets in module stdout, %d management keys in module arguments"
+        % (", ".join(paths), len(found), issued, len(leaks), counts["secret"], counts["management key"])
+    )
     for leak in leaks:
         print("LEAK " + leak)
     return 1 if leaks else 0
@@ -88,9 +97,17 @@ def scan(paths):
 
 def faults(specs):
     """Errors whose body echoes back the management key and the newest secret, as a careless gateway might."""
-    message = "Invalid request with key %s for %s" % (os.environ["OPENROUTER_MANAGEMENT_KEY"], control("/secrets")["secrets"][-1])
-    control("/faults", [dict(method=method, path=path, action="status", status=int(status), times=int(times), message=message)
-                        for method, path, status, times in zip(*[iter(specs)] * 4)])
+    message = "Invalid request with key %s for %s" % (
+        os.environ["OPENROUTER_MANAGEMENT_KEY"],
+        control("/secrets")["secrets"][-1],
+    )
+    control(
+        "/faults",
+        [
+            dict(method=method, path=path, action="status", status=int(status), times=int(times), message=message)
+            for method, path, status, times in zip(*[iter(specs)] * 4)
+        ],
+    )
     return 0
 
 

@@ -47,7 +47,9 @@ def clock():
 
 @pytest.fixture
 def client(clock):
-    return OpenRouterClient(API, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock)
+    return OpenRouterClient(
+        API, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock
+    )
 
 
 def record(number):
@@ -63,9 +65,15 @@ def error_body(status, message):
 def test_list_reads_every_page(client, count, pages):
     keys = [record(number) for number in range(count)]
     for page in range(pages):
-        responses.get(API + "/keys", json={"data": keys[page * 100:(page + 1) * 100]},
-                      match=[responses.matchers.query_param_matcher(
-                          {"include_disabled": "true", "include_expired": "true", "offset": str(page * 100)})])
+        responses.get(
+            API + "/keys",
+            json={"data": keys[page * 100 : (page + 1) * 100]},
+            match=[
+                responses.matchers.query_param_matcher(
+                    {"include_disabled": "true", "include_expired": "true", "offset": str(page * 100)}
+                )
+            ],
+        )
     assert list(client.list_keys()) == keys
     assert len(responses.calls) == pages
 
@@ -74,10 +82,24 @@ def test_list_reads_every_page(client, count, pages):
 def test_list_passes_filters_and_skips_a_key_pushed_onto_the_next_page(client):
     first = [record(number) for number in range(100)]
     # A key created between the two requests pushes the oldest key of page one onto page two.
-    responses.get(API + "/keys", json={"data": first}, match=[responses.matchers.query_param_matcher(
-        {"include_disabled": "false", "include_expired": "true", "offset": "0", "workspace_id": "ws"})])
-    responses.get(API + "/keys", json={"data": [first[-1], record(100)]}, match=[responses.matchers.query_param_matcher(
-        {"include_disabled": "false", "include_expired": "true", "offset": "100", "workspace_id": "ws"})])
+    responses.get(
+        API + "/keys",
+        json={"data": first},
+        match=[
+            responses.matchers.query_param_matcher(
+                {"include_disabled": "false", "include_expired": "true", "offset": "0", "workspace_id": "ws"}
+            )
+        ],
+    )
+    responses.get(
+        API + "/keys",
+        json={"data": [first[-1], record(100)]},
+        match=[
+            responses.matchers.query_param_matcher(
+                {"include_disabled": "false", "include_expired": "true", "offset": "100", "workspace_id": "ws"}
+            )
+        ],
+    )
     assert list(client.list_keys(include_disabled=False, workspace_id="ws")) == first + [record(100)]
 
 
@@ -94,8 +116,12 @@ def test_headers_carry_auth_and_user_agent(client):
 @responses.activate
 def test_429_with_retry_after_twice_then_success(client, clock):
     for dummy in range(2):
-        responses.get(API + "/keys/" + "a" * 64, status=429, json=error_body(429, "Rate limit exceeded"),
-                      headers={"Retry-After": "1"})
+        responses.get(
+            API + "/keys/" + "a" * 64,
+            status=429,
+            json=error_body(429, "Rate limit exceeded"),
+            headers={"Retry-After": "1"},
+        )
     responses.get(API + "/keys/" + "a" * 64, json={"data": record(1)})
     assert client.get_key("a" * 64) == record(1)
     assert clock.waits == [1.0, 1.0]
@@ -193,7 +219,8 @@ def test_a_post_behind_a_gateway_error_is_lost_not_retried(client):
 @responses.activate
 def test_a_post_that_never_connected_or_was_rate_limited_is_retried(client):
     refused = requests.exceptions.ConnectionError(
-        type("MaxRetry", (Exception,), {"reason": NewConnectionError(None, "refused")})())
+        type("MaxRetry", (Exception,), {"reason": NewConnectionError(None, "refused")})()
+    )
     responses.post(API + "/keys", body=refused)
     responses.post(API + "/keys", status=429, json=error_body(429, "Rate limit exceeded"), headers={"Retry-After": "1"})
     responses.post(API + "/keys", status=201, json={"data": record(3), "key": SECRET})
@@ -201,15 +228,18 @@ def test_a_post_that_never_connected_or_was_rate_limited_is_retried(client):
     assert len(responses.calls) == 3
 
 
-@pytest.mark.parametrize("status, message, hint", [
-    (400, "Invalid request parameters", "check the option values"),
-    (401, "User not found.", "OPENROUTER_MANAGEMENT_KEY"),
-    (403, "Only management keys can perform this operation", "not a management key"),
-    (404, "Resource not found", "does not exist"),
-    (409, "Conflict", "at the same time"),
-    (429, "Rate limit exceeded", "rate limiting"),
-    (500, "Internal Server Error", "server-side problem"),
-])
+@pytest.mark.parametrize(
+    "status, message, hint",
+    [
+        (400, "Invalid request parameters", "check the option values"),
+        (401, "User not found.", "OPENROUTER_MANAGEMENT_KEY"),
+        (403, "Only management keys can perform this operation", "not a management key"),
+        (404, "Resource not found", "does not exist"),
+        (409, "Conflict", "at the same time"),
+        (429, "Rate limit exceeded", "rate limiting"),
+        (500, "Internal Server Error", "server-side problem"),
+    ],
+)
 @responses.activate
 def test_every_error_status_names_status_path_message_and_hint(status, message, hint):
     client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
@@ -217,7 +247,12 @@ def test_every_error_status_names_status_path_message_and_hint(status, message, 
     with pytest.raises(OpenRouterError) as caught:
         client.update_key("b" * 64, {"disabled": True})
     error = caught.value
-    assert (error.status, error.method, error.path, error.api_message) == (status, "PATCH", "/keys/" + "b" * 64, message)
+    assert (error.status, error.method, error.path, error.api_message) == (
+        status,
+        "PATCH",
+        "/keys/" + "b" * 64,
+        message,
+    )
     assert "PATCH /keys/%s failed with HTTP %d: %s." % ("b" * 64, status, message.rstrip(".")) in str(error)
     assert ".." not in str(error)
     assert hint in str(error)

@@ -19,9 +19,19 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile 
 
 HASH = "f" * 64
 CURRENT = {
-    "hash": HASH, "name": "svc", "label": "sk-or-v1-abc...1234", "disabled": False, "limit": 10.0, "limit_remaining": 10.0,
-    "limit_reset": None, "include_byok_in_limit": False, "usage": 0.0, "expires_at": "2027-12-31T23:59:59Z",
-    "creator_user_id": None, "workspace_id": "ws-default", "created_at": "2026-11-01T00:00:00Z",
+    "hash": HASH,
+    "name": "svc",
+    "label": "sk-or-v1-abc...1234",
+    "disabled": False,
+    "limit": 10.0,
+    "limit_remaining": 10.0,
+    "limit_reset": None,
+    "include_byok_in_limit": False,
+    "usage": 0.0,
+    "expires_at": "2027-12-31T23:59:59Z",
+    "creator_user_id": None,
+    "workspace_id": "ws-default",
+    "created_at": "2026-11-01T00:00:00Z",
 }
 
 
@@ -31,16 +41,19 @@ def desired(**options):
     return wanted
 
 
-@pytest.mark.parametrize("options", [
-    dict(name="svc"),
-    dict(name="svc", limit=10),
-    dict(name="svc", limit="10.0"),
-    dict(name="svc", limit_reset="never"),
-    dict(name="svc", disabled=False, include_byok_in_limit=False),
-    dict(name="svc", expires_at="2027-12-31T23:59:59Z"),
-    dict(name="svc", expires_at="2028-01-01T01:59:59+02:00"),
-    dict(name="svc", workspace_id="ws-default"),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(name="svc"),
+        dict(name="svc", limit=10),
+        dict(name="svc", limit="10.0"),
+        dict(name="svc", limit_reset="never"),
+        dict(name="svc", disabled=False, include_byok_in_limit=False),
+        dict(name="svc", expires_at="2027-12-31T23:59:59Z"),
+        dict(name="svc", expires_at="2028-01-01T01:59:59+02:00"),
+        dict(name="svc", workspace_id="ws-default"),
+    ],
+)
 def test_matching_state_is_a_no_op(options):
     step = plan(CURRENT, desired(**options))
     assert step.action == "none"
@@ -48,14 +61,17 @@ def test_matching_state_is_a_no_op(options):
     assert step.before == step.after
 
 
-@pytest.mark.parametrize("options, patch", [
-    (dict(name="svc", limit=25), {"limit": 25.0}),
-    (dict(name="svc", limit="unlimited"), {"limit": None}),
-    (dict(name="svc", limit_reset="monthly"), {"limit_reset": "monthly"}),
-    (dict(name="svc", disabled=True, limit=10), {"disabled": True}),
-    (dict(name="svc", include_byok_in_limit=True, limit=5), {"include_byok_in_limit": True, "limit": 5.0}),
-    (dict(hash=HASH, name="renamed"), {"name": "renamed"}),
-])
+@pytest.mark.parametrize(
+    "options, patch",
+    [
+        (dict(name="svc", limit=25), {"limit": 25.0}),
+        (dict(name="svc", limit="unlimited"), {"limit": None}),
+        (dict(name="svc", limit_reset="monthly"), {"limit_reset": "monthly"}),
+        (dict(name="svc", disabled=True, limit=10), {"disabled": True}),
+        (dict(name="svc", include_byok_in_limit=True, limit=5), {"include_byok_in_limit": True, "limit": 5.0}),
+        (dict(hash=HASH, name="renamed"), {"name": "renamed"}),
+    ],
+)
 def test_an_update_patches_only_the_fields_that_differ(options, patch):
     step = plan(CURRENT, desired(**options), key_hash=options.get("hash"))
     assert step.action == "update"
@@ -70,12 +86,27 @@ def test_limit_reset_never_against_a_set_reset_sends_null():
 
 
 def test_create_carries_every_given_field_and_disables_with_a_patch():
-    wanted = desired(name="new", limit=5, limit_reset="daily", disabled=True, expires_at="2027-01-01T00:00:00Z",
-                     include_byok_in_limit=True, creator_user_id="user_1", workspace_id="ws")
+    wanted = desired(
+        name="new",
+        limit=5,
+        limit_reset="daily",
+        disabled=True,
+        expires_at="2027-01-01T00:00:00Z",
+        include_byok_in_limit=True,
+        creator_user_id="user_1",
+        workspace_id="ws",
+    )
     step = plan(None, wanted)
     assert step.action == "create"
-    assert step.create == {"name": "new", "limit": 5.0, "limit_reset": "daily", "expires_at": "2027-01-01T00:00:00Z",
-                           "include_byok_in_limit": True, "creator_user_id": "user_1", "workspace_id": "ws"}
+    assert step.create == {
+        "name": "new",
+        "limit": 5.0,
+        "limit_reset": "daily",
+        "expires_at": "2027-01-01T00:00:00Z",
+        "include_byok_in_limit": True,
+        "creator_user_id": "user_1",
+        "workspace_id": "ws",
+    }
     assert step.patch == {"disabled": True}
     assert step.before == {}
     assert step.after["disabled"] is True
@@ -93,11 +124,14 @@ def test_a_missing_hash_fails_rather_than_creating():
     assert HASH in step.reason and "never creates" in step.reason
 
 
-@pytest.mark.parametrize("field, value", [
-    ("expires_at", "2028-06-30T00:00:00Z"),
-    ("creator_user_id", "user_2"),
-    ("workspace_id", "ws-other"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("expires_at", "2028-06-30T00:00:00Z"),
+        ("creator_user_id", "user_2"),
+        ("workspace_id", "ws-other"),
+    ],
+)
 def test_a_fixed_field_that_differs_fails_under_never_and_names_it(field, value):
     step = plan(CURRENT, desired(**{"name": "svc", field: value}))
     assert step.action == "fail"
@@ -105,11 +139,20 @@ def test_a_fixed_field_that_differs_fails_under_never_and_names_it(field, value)
 
 
 def test_on_change_replaces_and_keeps_the_old_settings():
-    step = plan(dict(CURRENT, disabled=True, limit_reset="weekly"), desired(name="svc", expires_at="2028-06-30T00:00:00Z"),
-                recreate="on_change")
+    step = plan(
+        dict(CURRENT, disabled=True, limit_reset="weekly"),
+        desired(name="svc", expires_at="2028-06-30T00:00:00Z"),
+        recreate="on_change",
+    )
     assert step.action == "replace"
-    assert step.create == {"name": "svc", "limit": 10.0, "limit_reset": "weekly", "include_byok_in_limit": False,
-                           "expires_at": "2028-06-30T00:00:00Z", "workspace_id": "ws-default"}
+    assert step.create == {
+        "name": "svc",
+        "limit": 10.0,
+        "limit_reset": "weekly",
+        "include_byok_in_limit": False,
+        "expires_at": "2028-06-30T00:00:00Z",
+        "workspace_id": "ws-default",
+    }
     assert step.patch == {"disabled": True}
     assert step.before["hash"] == HASH and step.after["hash"] == NEW_HASH
     assert step.before["expires_at"] == "2027-12-31T23:59:59Z"
@@ -135,30 +178,36 @@ def test_absent(current, action):
         assert step.before["name"] == "svc"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2027-12-31T23:59:59Z", "2027-12-31T23:59:59Z"),
-    ("2027-12-31T23:59:59.750Z", "2027-12-31T23:59:59Z"),
-    ("2028-01-01T01:59:59+02:00", "2027-12-31T23:59:59Z"),
-    ("2027-12-31T23:59Z", "2027-12-31T23:59:00Z"),
-    ("2027-12-31t23:59:59z", "2027-12-31T23:59:59Z"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2027-12-31T23:59:59Z", "2027-12-31T23:59:59Z"),
+        ("2027-12-31T23:59:59.750Z", "2027-12-31T23:59:59Z"),
+        ("2028-01-01T01:59:59+02:00", "2027-12-31T23:59:59Z"),
+        ("2027-12-31T23:59Z", "2027-12-31T23:59:00Z"),
+        ("2027-12-31t23:59:59z", "2027-12-31T23:59:59Z"),
+    ],
+)
 def test_expires_at_is_normalised_to_utc_with_seconds(text, expected):
     assert normalize_expires_at(text) == expected
 
 
-@pytest.mark.parametrize("options, option", [
-    (dict(name="a", limit=-1), "limit"),
-    (dict(name="a", limit="ten"), "limit"),
-    (dict(name="a", limit=True), "limit"),
-    (dict(name="a", limit="nan"), "limit"),
-    (dict(name="a", limit_reset="yearly"), "limit_reset"),
-    (dict(name="a", expires_at="2027-12-31"), "expires_at"),
-    (dict(name="a", expires_at="2027-12-31T23:59:59"), "expires_at"),
-    (dict(name="a", expires_at="next tuesday"), "expires_at"),
-    (dict(name=""), "name"),
-    (dict(name="a", workspace_id=" "), "workspace_id"),
-    (dict(hash="not-a-hash"), "hash"),
-])
+@pytest.mark.parametrize(
+    "options, option",
+    [
+        (dict(name="a", limit=-1), "limit"),
+        (dict(name="a", limit="ten"), "limit"),
+        (dict(name="a", limit=True), "limit"),
+        (dict(name="a", limit="nan"), "limit"),
+        (dict(name="a", limit_reset="yearly"), "limit_reset"),
+        (dict(name="a", expires_at="2027-12-31"), "expires_at"),
+        (dict(name="a", expires_at="2027-12-31T23:59:59"), "expires_at"),
+        (dict(name="a", expires_at="next tuesday"), "expires_at"),
+        (dict(name=""), "name"),
+        (dict(name="a", workspace_id=" "), "workspace_id"),
+        (dict(hash="not-a-hash"), "hash"),
+    ],
+)
 def test_bad_options_are_named(options, option):
     problems = desired_problems(options)[1]
     assert len(problems) == 1
@@ -169,7 +218,15 @@ def test_apply_plan_predicts_the_record():
     assert apply_plan(CURRENT, plan(CURRENT, desired(name="svc", limit=1)))["limit"] == 1.0
     assert apply_plan(CURRENT, plan(CURRENT, desired(name="svc"), state="absent")) is None
     created = apply_plan(None, plan(None, desired(name="n", disabled=True)))
-    assert created == {"hash": None, "name": "n", "disabled": True, "limit": None, "limit_reset": None,
-                       "include_byok_in_limit": False, "expires_at": None, "creator_user_id": None}
+    assert created == {
+        "hash": None,
+        "name": "n",
+        "disabled": True,
+        "limit": None,
+        "limit_reset": None,
+        "include_byok_in_limit": False,
+        "expires_at": None,
+        "creator_user_id": None,
+    }
     replaced = apply_plan(CURRENT, plan(CURRENT, desired(name="svc", limit="unlimited"), recreate="always"))
     assert replaced["hash"] is None and replaced["limit"] is None and replaced["expires_at"] == CURRENT["expires_at"]

@@ -19,16 +19,33 @@ names = st.text(min_size=1, max_size=8)
 stamps = st.one_of(st.none(), st.sampled_from(["2027-01-01T00:00:00Z", "2028-06-30T12:00:00Z"]))
 workspaces = st.sampled_from(["ws-a", "ws-b"])
 
-records = st.fixed_dictionaries({
-    "hash": st.just("e" * 64), "name": names, "label": st.just(SECRET_PREFIX + "abc...1234"), "disabled": st.booleans(),
-    "limit": limits, "limit_reset": resets, "include_byok_in_limit": st.booleans(), "expires_at": stamps,
-    "creator_user_id": st.sampled_from([None, "user_1"]), "workspace_id": workspaces,
-})
-wishes = st.fixed_dictionaries({}, optional={
-    "name": names, "disabled": st.booleans(), "limit": limits, "limit_reset": resets,
-    "include_byok_in_limit": st.booleans(), "expires_at": stamps, "creator_user_id": st.sampled_from(["user_1", "user_2"]),
-    "workspace_id": workspaces,
-})
+records = st.fixed_dictionaries(
+    {
+        "hash": st.just("e" * 64),
+        "name": names,
+        "label": st.just(SECRET_PREFIX + "abc...1234"),
+        "disabled": st.booleans(),
+        "limit": limits,
+        "limit_reset": resets,
+        "include_byok_in_limit": st.booleans(),
+        "expires_at": stamps,
+        "creator_user_id": st.sampled_from([None, "user_1"]),
+        "workspace_id": workspaces,
+    }
+)
+wishes = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": names,
+        "disabled": st.booleans(),
+        "limit": limits,
+        "limit_reset": resets,
+        "include_byok_in_limit": st.booleans(),
+        "expires_at": stamps,
+        "creator_user_id": st.sampled_from(["user_1", "user_2"]),
+        "workspace_id": workspaces,
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)

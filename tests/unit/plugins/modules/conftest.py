@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19 reads the arguments from basic._ANSIBLE_ARGS
+
     @contextlib.contextmanager
     def patch_module_args(args):
         basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode("utf-8")
@@ -35,6 +36,7 @@ class ModuleExit(Exception):
 @pytest.fixture
 def run(monkeypatch):
     """Run a module's main() with these options and return its result; HTTP goes to `responses` mocks."""
+
     def exit_json(self, **result):
         raise ModuleExit(result, False)
 
@@ -43,7 +45,12 @@ def run(monkeypatch):
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    for name in ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY", "OPENROUTER_API_URL"):
+    for name in (
+        "OPENROUTER_MANAGEMENT_KEY",
+        "OPENROUTER_PROVISIONING_KEY",
+        "OPENROUTER_API_KEY",
+        "OPENROUTER_API_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def run_module(main, check_mode=False, diff=False, **options):
@@ -69,5 +76,5 @@ def sent(http):
     calls = []
     for call in http.calls:
         body = json.loads(call.request.body) if call.request.body else None
-        calls.append((call.request.method, call.request.url[len(API):], body))
+        calls.append((call.request.method, call.request.url[len(API) :], body))
     return calls

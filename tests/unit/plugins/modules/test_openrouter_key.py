@@ -18,10 +18,22 @@ SECRET = "sk-or-v1-" + "5e" * 32
 
 
 def key(number, **fields):
-    record = {"hash": "%064x" % number, "name": "key-%d" % number, "label": "sk-or-v1-abc...%04d" % number,
-              "disabled": False, "limit": None, "limit_remaining": None, "limit_reset": None,
-              "include_byok_in_limit": False, "usage": 0.0, "expires_at": None, "creator_user_id": None,
-              "workspace_id": "ws-default", "created_at": "2026-11-01T00:00:00Z", "updated_at": None}
+    record = {
+        "hash": "%064x" % number,
+        "name": "key-%d" % number,
+        "label": "sk-or-v1-abc...%04d" % number,
+        "disabled": False,
+        "limit": None,
+        "limit_remaining": None,
+        "limit_reset": None,
+        "include_byok_in_limit": False,
+        "usage": 0.0,
+        "expires_at": None,
+        "creator_user_id": None,
+        "workspace_id": "ws-default",
+        "created_at": "2026-11-01T00:00:00Z",
+        "updated_at": None,
+    }
     record.update(fields)
     return record
 
@@ -33,6 +45,7 @@ def listing(http, *pages):
 
 def _query(offset):
     from responses.matchers import query_param_matcher
+
     return query_param_matcher({"include_disabled": "true", "include_expired": "true", "offset": str(offset)})
 
 
@@ -91,19 +104,26 @@ def test_update_by_hash_is_one_get_and_one_minimal_patch(run, http):
     http.patch(API + "/keys/%064x" % 1, json={"data": key(1, name="renamed", limit=None, limit_reset="monthly")})
     result = run(main, hash="%064x" % 1, name="renamed", limit="unlimited", limit_reset="monthly", diff=True)
     assert result["changed"]
-    assert sent(http) == [("GET", "/keys/%064x" % 1, None),
-                          ("PATCH", "/keys/%064x" % 1, {"name": "renamed", "limit": None})]
-    assert result["diff"] == {"before": {"name": "key-1", "limit": 10.0, "limit_reset": "monthly"},
-                              "after": {"name": "renamed", "limit": None, "limit_reset": "monthly"}}
+    assert sent(http) == [
+        ("GET", "/keys/%064x" % 1, None),
+        ("PATCH", "/keys/%064x" % 1, {"name": "renamed", "limit": None}),
+    ]
+    assert result["diff"] == {
+        "before": {"name": "key-1", "limit": 10.0, "limit_reset": "monthly"},
+        "after": {"name": "renamed", "limit": None, "limit_reset": "monthly"},
+    }
 
 
-@pytest.mark.parametrize("options, current", [
-    (dict(name="svc", limit=5), []),
-    (dict(name="svc", limit=5), [key(1, name="svc")]),
-    (dict(name="svc", state="absent"), [key(1, name="svc")]),
-    (dict(name="svc", state="absent"), []),
-    (dict(name="svc", expires_at="2030-01-01T00:00:00Z", recreate="on_change"), [key(1, name="svc")]),
-])
+@pytest.mark.parametrize(
+    "options, current",
+    [
+        (dict(name="svc", limit=5), []),
+        (dict(name="svc", limit=5), [key(1, name="svc")]),
+        (dict(name="svc", state="absent"), [key(1, name="svc")]),
+        (dict(name="svc", state="absent"), []),
+        (dict(name="svc", expires_at="2030-01-01T00:00:00Z", recreate="on_change"), [key(1, name="svc")]),
+    ],
+)
 def test_check_mode_sends_only_gets_and_predicts_the_real_run(run, http, options, current):
     listing(http, current)
     checked = run(main, check_mode=True, diff=True, **options)
@@ -152,7 +172,12 @@ def test_rotation_creates_first_then_deletes_and_returns_the_old_hash(run, http)
     assert result["previous_hash"] == "%064x" % 1
     assert result["diff"]["after"]["hash"] == "%064x" % 2
     assert [call[:2] for call in sent(http)] == [("GET", LIST % 0), ("POST", "/keys"), ("DELETE", "/keys/%064x" % 1)]
-    assert sent(http)[1][2] == {"name": "svc", "limit": 3.0, "include_byok_in_limit": False, "workspace_id": "ws-default"}
+    assert sent(http)[1][2] == {
+        "name": "svc",
+        "limit": 3.0,
+        "include_byok_in_limit": False,
+        "workspace_id": "ws-default",
+    }
 
 
 def test_a_lost_create_response_deletes_the_orphan_and_creates_again(run, http):
@@ -163,8 +188,13 @@ def test_a_lost_create_response_deletes_the_orphan_and_creates_again(run, http):
     http.post(API + "/keys", status=201, json={"data": key(9, name="svc"), "key": SECRET})
     result = run(main, name="svc")
     assert result["changed"] and result["secret"] == SECRET and result["key"]["hash"] == "%064x" % 9
-    assert [call[:2] for call in sent(http)] == [("GET", LIST % 0), ("POST", "/keys"), ("GET", LIST % 0),
-                                                 ("DELETE", "/keys/%064x" % 8), ("POST", "/keys")]
+    assert [call[:2] for call in sent(http)] == [
+        ("GET", LIST % 0),
+        ("POST", "/keys"),
+        ("GET", LIST % 0),
+        ("DELETE", "/keys/%064x" % 8),
+        ("POST", "/keys"),
+    ]
 
 
 def test_a_conflict_on_patch_reads_again_and_retries_once(run, http):
@@ -180,26 +210,32 @@ def test_a_conflict_on_patch_reads_again_and_retries_once(run, http):
 @pytest.mark.parametrize("status", [200, 404])
 def test_absent_deletes_and_a_concurrent_delete_is_success(run, http, status):
     http.get(API + "/keys/%064x" % 1, json={"data": key(1)})
-    http.delete(API + "/keys/%064x" % 1, status=status, json={"deleted": True} if status == 200 else
-                {"error": {"code": 404, "message": "Resource not found"}})
+    http.delete(
+        API + "/keys/%064x" % 1,
+        status=status,
+        json={"deleted": True} if status == 200 else {"error": {"code": 404, "message": "Resource not found"}},
+    )
     result = run(main, hash="%064x" % 1, state="absent")
     assert result["changed"] and not result["failed"] and result["key"] == {}
 
 
-@pytest.mark.parametrize("options, option", [
-    (dict(name="svc", limit=-3), "limit"),
-    (dict(name="svc", limit="lots"), "limit"),
-    (dict(name="svc", limit_reset="yearly"), "limit_reset"),
-    (dict(name="svc", expires_at="2027-01-01"), "expires_at"),
-    (dict(name=""), "name"),
-    (dict(limit=3), "hash, name"),
-    (dict(hash="xyz"), "hash"),
-    (dict(name="svc", bogus=1), "bogus"),
-    (dict(name="svc", management_key=None), "management_key"),
-    (dict(name="svc", api_url="ftp://example.invalid"), "api_url"),
-    (dict(name="svc", timeout=0), "timeout"),
-    (dict(name="svc", recreate="sometimes"), "recreate"),
-])
+@pytest.mark.parametrize(
+    "options, option",
+    [
+        (dict(name="svc", limit=-3), "limit"),
+        (dict(name="svc", limit="lots"), "limit"),
+        (dict(name="svc", limit_reset="yearly"), "limit_reset"),
+        (dict(name="svc", expires_at="2027-01-01"), "expires_at"),
+        (dict(name=""), "name"),
+        (dict(limit=3), "hash, name"),
+        (dict(hash="xyz"), "hash"),
+        (dict(name="svc", bogus=1), "bogus"),
+        (dict(name="svc", management_key=None), "management_key"),
+        (dict(name="svc", api_url="ftp://example.invalid"), "api_url"),
+        (dict(name="svc", timeout=0), "timeout"),
+        (dict(name="svc", recreate="sometimes"), "recreate"),
+    ],
+)
 def test_bad_input_fails_before_any_request_and_names_the_option(run, http, options, option):
     result = run(main, **options)
     assert result["failed"]

@@ -16,17 +16,20 @@ CURRENT = {"label": "sk-or-v1-man...agem", "is_management_key": True, "limit": N
 def test_lists_every_page_with_disabled_and_expired_keys(run, http):
     keys = [key(number) for number in range(250)]
     for offset in (0, 100, 200):
-        http.get(API + "/keys", json={"data": keys[offset:offset + 100]})
+        http.get(API + "/keys", json={"data": keys[offset : offset + 100]})
     result = run(main)
     assert result == {"changed": False, "failed": False, "api_keys": keys}
     assert [call[1] for call in sent(http)] == [
-        "/keys?include_disabled=true&include_expired=true&offset=%d" % offset for offset in (0, 100, 200)]
+        "/keys?include_disabled=true&include_expired=true&offset=%d" % offset for offset in (0, 100, 200)
+    ]
 
 
 def test_filters_are_passed_through(run, http):
     http.get(API + "/keys", json={"data": [key(1)]})
     run(main, include_disabled=False, include_expired=False, workspace_id="ws-2")
-    assert sent(http) == [("GET", "/keys?include_disabled=false&include_expired=false&workspace_id=ws-2&offset=0", None)]
+    assert sent(http) == [
+        ("GET", "/keys?include_disabled=false&include_expired=false&workspace_id=ws-2&offset=0", None)
+    ]
 
 
 def test_name_returns_every_key_with_that_exact_name(run, http):
@@ -51,7 +54,11 @@ def test_current_key_alone_sends_no_list(run, http):
 
 
 def test_listing_with_an_ordinary_key_gives_a_clear_403(run, http):
-    http.get(API + "/keys", status=403, json={"error": {"code": 403, "message": "Only management keys can perform this operation"}})
+    http.get(
+        API + "/keys",
+        status=403,
+        json={"error": {"code": 403, "message": "Only management keys can perform this operation"}},
+    )
     result = run(main)
     assert result["failed"]
     assert "HTTP 403: Only management keys can perform this operation." in result["msg"]
