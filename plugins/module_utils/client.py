@@ -13,6 +13,8 @@ import re
 import time
 import traceback
 
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
+
 try:
     import requests
     from urllib3.exceptions import NewConnectionError
@@ -55,7 +57,7 @@ def redact(text, secrets=()):
     return _SECRET_PATTERN.sub("sk-or-********", text)
 
 
-class OpenRouterError(Exception):
+class OpenRouterError(ProvisioningError):
     """Any failure talking to OpenRouter, with a message that is safe to log."""
 
     def __init__(self, message, status=None, method=None, path=None, api_message=None, hint=None):

@@ -7,16 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     OpenRouterClient,
-    OpenRouterError,
     redact,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
 
 MANAGEMENT_KEY_ENV = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY")
 
@@ -56,15 +56,37 @@ def connection_problems(params):
     return problems
 
 
-def client_from_module(module, problems=()):
-    """Return a client, or fail before any request with every problem at once, the module's own included."""
+class ModuleDefinition:
+    """A module declared once: its options, the checks its values need, and its work.
+
+    The module's main() and the in-process action plugin of the same name both run it through execute(), so they
+    validate, fail, scrub and report the same way.
+
+    run(client, params, check_mode) returns the result; problems(params) returns a message for each value that can't
+    work, checked before any request. `validation` holds AnsibleModule's and ArgumentSpecValidator's keyword arguments
+    (required_one_of, mutually_exclusive, required_if, required_together).
+    """
+
+    def __init__(self, argument_spec, run, problems=None, **validation):
+        self.argument_spec = dict(connection_argument_spec(), **argument_spec)
+        self.run = run
+        self.problems = problems or (lambda params: [])
+        self.validation = validation
+
+
+def execute(definition, params, check_mode=False, diff=False):
+    """Run a module's work on validated params and return its result; a failure has failed=True and a safe msg."""
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    problems = list(problems) + connection_problems(params)
+        return {
+            "failed": True,
+            "changed": False,
+            "msg": missing_required_lib("requests"),
+            "exception": REQUESTS_IMPORT_ERROR,
+        }
+    problems = list(definition.problems(params)) + connection_problems(params)
     if problems:
-        module.fail_json(msg=redact(" ".join(problems), [params.get("management_key")]))
-    return OpenRouterClient(
+        return {"failed": True, "changed": False, "msg": redact(" ".join(problems), [params.get("management_key")])}
+    client = OpenRouterClient(
         params["api_url"],
         params["management_key"],
         timeout=params["timeout"],
@@ -72,12 +94,19 @@ def client_from_module(module, problems=()):
         retries=params["retries"],
         retry_max_time=params["retry_max_time"],
     )
-
-
-def run_module(module, work):
-    """Run work() and exit with its result, or fail with a safe message and whatever partial result the error carries."""
     try:
-        result = work()
-    except OpenRouterError as exc:
-        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
+        result = definition.run(client, params, check_mode)
+    except ProvisioningError as exc:
+        return dict(exc.result, failed=True, msg=redact(str(exc), [params.get("management_key")]))
+    if not diff:
+        result.pop("diff", None)
+    return result
+
+
+def run_ansible_module(definition):
+    """The whole main() of a module: parse the arguments as Ansible does, execute, and exit."""
+    module = AnsibleModule(argument_spec=definition.argument_spec, supports_check_mode=True, **definition.validation)
+    result = execute(definition, module.params, module.check_mode, module._diff)
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)

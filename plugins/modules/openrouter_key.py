@@ -278,20 +278,20 @@ diff:
       limit: 25.0
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import (
-    client_from_module,
-    connection_argument_spec,
-    run_module,
+    ModuleDefinition,
+    run_ansible_module,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems
 
 
-def main():
-    argument_spec = connection_argument_spec()
-    argument_spec.update(
+def run(client, params, check_mode):
+    return KeyTask(client, params, desired_problems(params)[0], check_mode).run()
+
+
+DEFINITION = ModuleDefinition(
+    argument_spec=dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         hash=dict(type="str", no_log=False),
         name=dict(type="str"),
@@ -303,18 +303,15 @@ def main():
         expires_at=dict(type="str"),
         creator_user_id=dict(type="str"),
         recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, required_one_of=[("hash", "name")], supports_check_mode=True)
-    desired, problems = desired_problems(module.params)
-    client = client_from_module(module, problems)
+    ),
+    run=run,
+    problems=lambda params: desired_problems(params)[1],
+    required_one_of=[("hash", "name")],
+)
 
-    def work():
-        result = KeyTask(client, module.params, desired, module.check_mode).run()
-        if not module._diff:
-            result.pop("diff", None)
-        return result
 
-    run_module(module, work)
+def main():
+    run_ansible_module(DEFINITION)
 
 
 if __name__ == "__main__":

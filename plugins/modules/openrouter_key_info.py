@@ -157,17 +157,14 @@ current:
     workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import (
-    client_from_module,
-    connection_argument_spec,
-    run_module,
+    ModuleDefinition,
+    run_ansible_module,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import hash_problems
 
 
-def read(client, params):
+def read(client, params, check_mode):
     result = {"changed": False}
     if params["list"]:
         if params["hash"]:
@@ -183,9 +180,8 @@ def read(client, params):
     return result
 
 
-def main():
-    argument_spec = connection_argument_spec()
-    argument_spec.update(
+DEFINITION = ModuleDefinition(
+    argument_spec=dict(
         hash=dict(type="str", no_log=False),
         name=dict(type="str"),
         workspace_id=dict(type="str"),
@@ -193,10 +189,14 @@ def main():
         include_expired=dict(type="bool", default=True),
         current=dict(type="bool", default=False),
         list=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = client_from_module(module, hash_problems(module.params["hash"]))
-    run_module(module, lambda: read(client, module.params))
+    ),
+    run=read,
+    problems=lambda params: hash_problems(params["hash"]),
+)
+
+
+def main():
+    run_ansible_module(DEFINITION)
 
 
 if __name__ == "__main__":
