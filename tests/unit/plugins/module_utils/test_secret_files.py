@@ -64,6 +64,15 @@ def umask():
     os.umask(saved)
 
 
+@pytest.fixture
+def their_dir(tmp_path):
+    """A 0700 directory that another user owns."""
+    target = tmp_path / "secrets"
+    target.mkdir(mode=0o700)
+    os.chown(str(target), OTHER_UID, OTHER_UID)
+    return target
+
+
 # file_name_for
 
 
@@ -212,12 +221,9 @@ def test_a_directory_its_owner_cannot_write_is_refused(tmp_path):
 
 
 @as_root
-def test_a_directory_of_another_user_is_refused(tmp_path):
-    target = tmp_path / "secrets"
-    target.mkdir(mode=0o700)
-    os.chown(str(target), OTHER_UID, OTHER_UID)
+def test_a_directory_of_another_user_is_refused(their_dir):
     with pytest.raises(SecretFileError, match="owned by uid 65534, not by the user running this task"):
-        check_secrets_dir(str(target))
+        check_secrets_dir(str(their_dir))
 
 
 def test_each_message_ends_with_the_fix_given(tmp_path):
@@ -332,13 +338,10 @@ def test_a_file_of_another_user_is_never_replaced(tmp_path):
 
 
 @as_root
-def test_a_directory_of_another_user_is_never_written_into(tmp_path):
-    target = tmp_path / "secrets"
-    target.mkdir(mode=0o700)
-    os.chown(str(target), OTHER_UID, OTHER_UID)
+def test_a_directory_of_another_user_is_never_written_into(their_dir):
     with pytest.raises(SecretFileError, match="owned by uid 65534"):
-        write_secret(str(target / "a.key"), SECRET)
-    assert os.listdir(str(target)) == []
+        write_secret(str(their_dir / "a.key"), SECRET)
+    assert os.listdir(str(their_dir)) == []
 
 
 @pytest.mark.parametrize("path", ["", "dir/", "dir/.", "dir/.."])
