@@ -9,6 +9,7 @@ until a fixture runs: pytest loads this file before pytest-ansible installs the 
 from __future__ import annotations
 
 import pytest
+import requests
 
 
 def _emulator():
@@ -49,3 +50,21 @@ def control(base_url):
 @pytest.fixture
 def management_key():
     return _emulator().DEFAULT_MANAGEMENT_KEY
+
+
+@pytest.fixture
+def session():
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only, whatever proxy the environment names
+        yield http
+
+
+@pytest.fixture
+def api(base_url, management_key, session):
+    """Call the API of a fresh emulator with the management key (or another key, or none)."""
+
+    def call(method, path, key=management_key, **kwargs):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return session.request(method, base_url + path, headers=headers, timeout=10, **kwargs)
+
+    return call

@@ -79,24 +79,6 @@ FUTURE = "2099-01-01T00:00:00Z"
 OTHER_WORKSPACE = "11111111-1111-4111-8111-111111111111"
 
 
-@pytest.fixture
-def session():
-    with requests.Session() as http:
-        http.trust_env = False  # loopback only, whatever proxy the environment names
-        yield http
-
-
-@pytest.fixture
-def api(base_url, management_key, session):
-    """Call the API of a fresh emulator with the management key (or another key, or none)."""
-
-    def call(method, path, key=management_key, **kwargs):
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return session.request(method, base_url + path, headers=headers, timeout=10, **kwargs)
-
-    return call
-
-
 def assert_error(response, status, message=None):
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
