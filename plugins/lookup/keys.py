@@ -12,10 +12,11 @@ short_description: Read OpenRouter API keys inline, by name, by hash, or all of 
 version_added: 0.2.0
 description:
   - Returns the records of OpenRouter API keys for use inside an expression, the same records
-    M(openrouter.provisioning.openrouter_key_info) returns in RV(openrouter.provisioning.openrouter_key_info#module:api_keys).
+    M(openrouter.provisioning.openrouter_key_info) returns in
+    RV(openrouter.provisioning.openrouter_key_info#module:api_keys).
   - Never returns a key's secret, which OpenRouter shows only once, when the key is created.
-  - Given names, it reads every page of the key list once and returns the keys with each name, in the order of the names.
-    Given O(hash), it reads each key by its hash, one request each. Given neither, it returns every key.
+  - Given names, it reads every page of the key list once and returns the keys with each name, in the order of the
+    names. Given O(hash), it reads each key by its hash, one request each. Given neither, it returns every key.
   - It uses the same connection options, environment variables and HTTP client as the modules. C(module_defaults) does
     not reach lookups, so set the options as keyword arguments, in the environment, or with the variables below.
 author:
@@ -95,11 +96,14 @@ EXAMPLES = r"""
 
 - name: Read a key by its hash
   ansible.builtin.debug:
-    msg: "{{ lookup('openrouter.provisioning.keys', hash='f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943') }}"
+    msg: "{{ lookup('openrouter.provisioning.keys', hash=key_hash) }}"
+  vars:
+    key_hash: f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943
 
 - name: List the names of every enabled key that has not expired
   ansible.builtin.debug:
-    msg: "{{ query('openrouter.provisioning.keys', include_disabled=false, include_expired=false) | map(attribute='name') }}"
+    msg: "{{ query('openrouter.provisioning.keys', include_disabled=false, include_expired=false)
+             | map(attribute='name') }}"
 
 - name: Use another API URL and a vaulted management key
   ansible.builtin.debug:
@@ -216,7 +220,7 @@ class LookupModule(LookupBase):
                 client, names, hashes, params["workspace_id"], params["include_disabled"], params["include_expired"]
             )
         except ProvisioningError as exc:
-            raise AnsibleLookupError("openrouter.provisioning.keys: " + redact(str(exc), secrets))
+            raise AnsibleLookupError("openrouter.provisioning.keys: " + redact(str(exc), secrets)) from None
 
         if missing:
             message = "openrouter.provisioning.keys: %s." % "; ".join(missing)
