@@ -25,12 +25,6 @@ except ImportError:  # ansible-core < 2.19 templates every string
 from ansible_collections.openrouter.provisioning.plugins.lookup import keys as keys_lookup
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import MANAGEMENT_KEY_ENV
 from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import MANAGEMENT_KEY
-from ansible_collections.openrouter.provisioning.tests.unit.reliability.conftest import (  # pylint: disable=unused-import
-    api_url,
-    control,
-    emulator_server,
-    loopback_only,
-)
 
 ENV = MANAGEMENT_KEY_ENV + ("OPENROUTER_API_URL",)
 
