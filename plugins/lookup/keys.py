@@ -58,10 +58,11 @@ options:
     choices: [error, warn, skip]
     default: error
   management_key:
+    # Ansible gives the last of these that is set precedence, so they are listed in the reverse of the modules' order.
     env:
-      - name: OPENROUTER_MANAGEMENT_KEY
-      - name: OPENROUTER_PROVISIONING_KEY
       - name: OPENROUTER_API_KEY
+      - name: OPENROUTER_PROVISIONING_KEY
+      - name: OPENROUTER_MANAGEMENT_KEY
     vars:
       - name: openrouter_management_key
   api_url:

@@ -211,7 +211,16 @@ def test_connection_comes_from_templated_variables(lookup, api_url, seeded):
     assert len(lookup("ci-pipeline", api_url=None, management_key=None, variables=variables)) == 1
 
 
+def test_the_environment_variables_take_precedence_in_the_modules_order(lookup, monkeypatch, api_url, seeded):
+    """With all of them set, the first of the modules' list wins, as in the modules, whatever the others hold."""
+    for name in MANAGEMENT_KEY_ENV[1:]:
+        monkeypatch.setenv(name, "sk-or-v1-an-ordinary-key-0123456789")
+    monkeypatch.setenv(MANAGEMENT_KEY_ENV[0], MANAGEMENT_KEY)
+    assert len(lookup("ci-pipeline", management_key=None)) == 1
+
+
 def test_documented_env_fallbacks_are_the_modules():
+    """Ansible gives the last environment variable listed that is set precedence, the modules the first."""
     options = yaml.safe_load(keys_lookup.DOCUMENTATION)["options"]
-    assert tuple(entry["name"] for entry in options["management_key"]["env"]) == MANAGEMENT_KEY_ENV
+    assert tuple(entry["name"] for entry in options["management_key"]["env"]) == MANAGEMENT_KEY_ENV[::-1]
     assert [entry["name"] for entry in options["api_url"]["env"]] == ["OPENROUTER_API_URL"]
