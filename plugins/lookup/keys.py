@@ -117,7 +117,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _raw:
   description:
-    - The records of the keys found, in the order asked, as the API gives them. Never contains a secret.
+    - The records of the keys found, in the order asked, as the API gives them, with the fields of
+      RV(openrouter.provisioning.openrouter_key_info#module:api_keys). Never contains a secret.
     - Every key when neither names nor O(hash) are given, newest first.
   type: list
   elements: dict
@@ -129,14 +130,7 @@ _raw:
       limit: 25.0
       limit_remaining: 20.5
       limit_reset: monthly
-      include_byok_in_limit: false
-      usage: 4.5
-      usage_daily: 0.5
-      usage_weekly: 2.0
       usage_monthly: 4.5
-      created_at: "2026-11-26T10:30:00Z"
-      updated_at: "2026-11-26T11:00:00Z"
-      expires_at: null
       workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
 """
 
