@@ -13,7 +13,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openrouter.provisioning.plugins.filter.api_keys_plan import FilterModule, api_keys_plan
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import NEW_HASH
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+
+NEW_HASH = KEY.new_placeholder
 
 
 def record(name, index, **fields):
