@@ -115,7 +115,8 @@ class ResourceTask:
     def create(self, body, named):
         """Send the create and return the new record.
 
-        `named` holds the identities of the records that bore the name at the lookup, or None after a lookup by identity.
+        `named` holds the identities of the records that bore the name at the lookup (None after a lookup by
+        identity).
         """
         return self.client.request("POST", self.resource.path, body=body)[1]["data"]
 

@@ -100,7 +100,7 @@ def role_item_spec():
 
 @contextlib.contextmanager
 def name_lock(api_url, workspace_id, name):
-    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so parallel forks can't both create.
+    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so forks can't both create.
 
     The lock is a file in the temporary directory; it does not reach other machines. Names share 256 files, so the
     files never pile up (a file can't be removed safely while others may wait on it); two names that share one only
@@ -150,8 +150,8 @@ class KeyTask(ResourceTask):
             except ResponseLost as lost:
                 orphans = self._orphans(body, named_before)
                 if not orphans:
-                    # The create may still be on its way in (its answer timed out, say): give it as long again to land as
-                    # we gave its answer, so a late key isn't left behind without its secret.
+                    # The create may still be on its way in (its answer timed out, say): give it as long again to land
+                    # as we gave its answer, so a late key isn't left behind without its secret.
                     self.client.pause(self.client.timeout)
                     orphans = self._orphans(body, named_before)
                 for orphan in orphans:

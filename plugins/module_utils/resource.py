@@ -199,7 +199,7 @@ class Nested(Kind):
 class Field:
     """One field of a record.
 
-    requests: which requests accept it ("create", "update" or both); a field that no update accepts is fixed at creation.
+    requests: which requests accept it ("create", "update" or both); one that no update accepts is fixed at creation.
     new: what the API gives a new record when the create leaves the field out, for check-mode predictions.
     """
 

@@ -66,7 +66,7 @@ def converge(api_url, params, clock):
     )
     client.session.trust_env = False
     try:
-        return KeyTask(client, desired, params["state"], recreate=params["recreate"]).run(), None
+        return KeyTask(client, desired, params["state"], recreate=params.get("recreate", "never")).run(), None
     except OpenRouterError as exc:
         return getattr(exc, "result", None), exc
     finally:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The reconciler over the key resource is pure: every case is (current record, desired options) -> plan, with no HTTP."""
+"""The reconciler is pure: every case is (current record, desired options) -> plan, with no HTTP."""
 
 from __future__ import absolute_import, division, print_function
 
