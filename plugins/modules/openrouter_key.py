@@ -95,6 +95,7 @@ options:
         V(2027-12-31T23:59:59Z) is sent unchanged, V(2028-01-01T01:59:59+02:00) is sent as V(2027-12-31T23:59:59Z),
         and V(2027-12-31T23:59Z) as V(2027-12-31T23:59:00Z).
       - A date without a time, or a time without a time zone, is rejected before any request, since it is ambiguous.
+      - A moment that has already passed is rejected before any request.
     type: str
   creator_user_id:
     description:
