@@ -55,7 +55,7 @@ def get_record(client, resource, ref):
         raise
 
 
-def named(client, resource, name, scope=None):
+def records_named(client, resource, name, scope=None):
     """Every record with exactly this name (within the scope), reading every page of the lookup's list."""
     query = dict(resource.list_query)
     if resource.scope:
@@ -67,7 +67,7 @@ def find(client, resource, ref=None, name=None, scope=None):
     """Return (the record or None, identities of every record with the name when looked up by name, else None)."""
     if ref:
         return get_record(client, resource, ref), None
-    matches = named(client, resource, name, scope)
+    matches = records_named(client, resource, name, scope)
     if len(matches) > 1:
         raise PlanError(
             "%d %s are named %r: %s. Pass %s to choose one, or delete the extra %s."
@@ -143,7 +143,8 @@ class ResourceTask:
             raise
         return True
 
-    def _plan(self, current):
+    def _decide(self, current):
+        """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
         step = plan(self.resource, current, self.desired, self.state, self.recreate, self.ref)
         self.result.update(changed=step.changed, diff=step.diff)
         if step.action == "fail":
@@ -153,7 +154,7 @@ class ResourceTask:
     def _converge(self):
         resource, key = self.resource, self.resource.result_key
         current, named_before = find(self.client, resource, self.ref, self.name, self.scope)
-        step = self._plan(current)
+        step = self._decide(current)
         if self.check_mode or not step.changed:
             self.result[key] = predict(resource, current, step) or {}
             return self.result
@@ -182,7 +183,7 @@ class ResourceTask:
                 raise
         # Someone changed the record at the same time: read it again and plan again, once.
         current = get_record(self.client, self.resource, ref)
-        step = self._plan(current)
+        step = self._decide(current)
         if step.action == "update":
             return self.update(ref, step.patch)
         return current

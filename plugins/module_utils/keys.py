@@ -18,7 +18,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     ResourceTask,
     get_record,
     list_records,
-    named,
+    records_named,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
@@ -80,16 +80,6 @@ ROLE_ITEM_FIELDS = (
     "recreate",
 )
 
-KEY_INFO_OPTIONS = dict(
-    hash=dict(type="str", no_log=False),
-    name=dict(type="str"),
-    workspace_id=dict(type="str"),
-    include_disabled=dict(type="bool", default=True),
-    include_expired=dict(type="bool", default=True),
-    current=dict(type="bool", default=False),
-    list=dict(type="bool", default=True),
-)
-
 
 def role_item_spec():
     """The argument spec of one item of the role's openrouter_api_keys: the key options it takes, name required."""
@@ -138,22 +128,22 @@ class KeyTask(ResourceTask):
             return contextlib.nullcontext()
         return name_lock(self.client.api_url, self.scope, self.name)
 
-    def create(self, body, named_before):
+    def create(self, body, named):
         """POST the key, recovering from a lost response; the secret goes into the result at once."""
-        if named_before is None:
+        if named is None:
             # Looked up by hash: note which keys bear the name now, to tell a lost create's orphan from them.
-            named_before = set(self._orphans(body, ()))
+            named = set(self._orphans(body, ()))
         for attempt in (1, 2):
             try:
                 record, secret = self.client.create_key(body)
                 break
             except ResponseLost as lost:
-                orphans = self._orphans(body, named_before)
+                orphans = self._orphans(body, named)
                 if not orphans:
                     # The create may still be on its way in (its answer timed out, say): give it as long again to land
                     # as we gave its answer, so a late key isn't left behind without its secret.
                     self.client.pause(self.client.timeout)
-                    orphans = self._orphans(body, named_before)
+                    orphans = self._orphans(body, named)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
@@ -176,12 +166,12 @@ class KeyTask(ResourceTask):
         self.result["secret"] = secret
         return record
 
-    def _orphans(self, body, named_before):
+    def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
         return [
             record["hash"]
-            for record in named(self.client, KEY, body["name"], body.get("workspace_id"))
-            if record["hash"] not in named_before
+            for record in records_named(self.client, KEY, body["name"], body.get("workspace_id"))
+            if record["hash"] not in named
         ]
 
     def after_create(self, call, *args):

@@ -119,9 +119,9 @@ class Timestamp(Kind):
     def __init__(self, future=False):
         self.future = future
 
-    def normalize(self, name, value, now=None):
+    def normalize(self, name, value):
         moment = self._parse(name, value)
-        now = now or datetime.now(timezone.utc)
+        now = datetime.now(timezone.utc)
         if self.future and moment <= now:
             raise ValueError(
                 "%s must be in the future, got %r, which is already past (it is now %s). Give a later time, or leave "

@@ -149,10 +149,18 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KEY_INFO_OPTIONS, read_keys
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, read_keys
 
 DEFINITION = ModuleDefinition(
-    argument_spec=KEY_INFO_OPTIONS,
+    argument_spec=dict(
+        hash=dict(type="str", no_log=False),
+        name=dict(type="str"),
+        workspace_id=dict(type="str"),
+        include_disabled=dict(type="bool", default=True),
+        include_expired=dict(type="bool", default=True),
+        current=dict(type="bool", default=False),
+        list=dict(type="bool", default=True),
+    ),
     run=read_keys,
     problems=lambda params: KEY.ref_problems(params["hash"]),
 )
