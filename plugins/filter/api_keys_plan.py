@@ -93,6 +93,7 @@ def _checked_item(item):
         problems.append("unknown field(s) %s; the fields are %s." % (", ".join(unknown), ", ".join(ROLE_ITEM_FIELDS)))
     if not isinstance(item.get("name"), str) or not item["name"].strip():
         problems.append("name is required and must be a non-empty string.")
+        given.pop("name", None)
     known = dict((field, value) for field, value in given.items() if field in ITEM_SPEC)
     validated = ITEM_VALIDATOR.validate(known)
     if not validated.error_messages:
@@ -101,8 +102,7 @@ def _checked_item(item):
     for field, value in known.items():
         one = FIELD_VALIDATORS[field].validate({field: value})
         if one.error_messages:
-            if field != "name":  # a bad name has its message above
-                problems.append(_field_problem(field, value))
+            problems.append(_field_problem(field, value))
         else:
             checked[field] = one.validated_parameters[field]
     return checked, problems

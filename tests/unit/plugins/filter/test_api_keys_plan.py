@@ -233,6 +233,10 @@ def test_a_name_given_twice_fails_naming_both_items():
             "openrouter_api_keys[1] (svc): expires_at must be an ISO 8601 timestamp",
         ),
         (
+            {"name": "svc", "expires_at": "2020-01-01T00:00:00Z"},
+            "openrouter_api_keys[1] (svc): expires_at must be in the future, got '2020-01-01T00:00:00Z'",
+        ),
+        (
             {"name": "svc", "state": "gone"},
             "openrouter_api_keys[1] (svc): state must be one of present, absent, got 'gone'.",
         ),
