@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Find one key, plan with the reconciler, and carry the plan out through the client. No Ansible here."""
+"""The key resource: its description, its options (defined once), and what only keys need on top of the core:
+the secret, the lost-create recovery, the name lock and a safe replacement. No Ansible here."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,43 +14,83 @@ import os
 import tempfile
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError, ResponseLost
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import apply_plan, plan
+from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
+    ResourceTask,
+    get_record,
+    list_records,
+    records_named,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
+    Choice,
+    Field,
+    Flag,
+    Money,
+    OffsetPaging,
+    Resource,
+    Text,
+    Timestamp,
+)
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no lock, as documented
     fcntl = None
 
+KEY = Resource(
+    "key",
+    "/keys",
+    [
+        Field("name", Text()),
+        Field("disabled", Flag(), requests=("update",), new=False),
+        Field("limit", Money(), new=None),
+        Field("limit_reset", Choice(("daily", "weekly", "monthly", "never"), null_word="never"), new=None),
+        Field("include_byok_in_limit", Flag(), new=False),
+        Field("expires_at", Timestamp(future=True), requests=("create",), new=None),
+        Field("creator_user_id", Text(), requests=("create",), new=None),
+        # The API can move a key by PATCH, but the module treats the workspace as fixed (see recreate).
+        Field("workspace_id", Text(), requests=("create",)),
+    ],
+    identity="hash",
+    scope="workspace_id",
+    paging=OffsetPaging(100),
+    # A lookup by name must see disabled and expired keys, or it would create a duplicate of one.
+    list_query={"include_disabled": "true", "include_expired": "true"},
+    ref_pattern=r"^[0-9a-fA-F]{64}$",
+    ref_meaning="the 64 hexadecimal characters OpenRouter returns as a key's hash",
+    fixed_hint="Set recreate=on_change to replace the key with a new one, or change the option back.",
+)
 
-class KeyTaskError(OpenRouterError):
-    """A failure that still carries the partial result, so a created secret is never lost."""
+# The options of openrouter_key, defined once: the module's argument spec, and (a subset) each item of the api_keys
+# role, whose apply task and meta/argument_specs.yml a unit test compares with it.
+KEY_OPTIONS = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    hash=dict(type="str", no_log=False),
+    **KEY.option_spec(),
+    recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
+)
+# The fields of an item of the role's openrouter_api_keys, in the order its messages list them.
+ROLE_ITEM_FIELDS = (
+    "name",
+    "state",
+    "limit",
+    "limit_reset",
+    "include_byok_in_limit",
+    "disabled",
+    "expires_at",
+    "recreate",
+)
 
-    def __init__(self, message, result):
-        super(KeyTaskError, self).__init__(message)
-        self.result = result
 
-
-def keys_named(client, name, workspace_id=None):
-    """Every key with exactly this name, disabled and expired ones included."""
-    return [record for record in client.list_keys(workspace_id=workspace_id) if record.get("name") == name]
-
-
-def find_key(client, key_hash=None, name=None, workspace_id=None):
-    """Return (the key or None, hashes of every key with the name when looked up by name, else None)."""
-    if key_hash:
-        return client.get_key(key_hash), None
-    matches = keys_named(client, name, workspace_id)
-    if len(matches) > 1:
-        raise OpenRouterError(
-            "%d keys are named %r: %s. Pass hash to choose one, or delete the extra keys."
-            % (len(matches), name, ", ".join(record["hash"] for record in matches))
-        )
-    return (matches[0] if matches else None), set(record["hash"] for record in matches)
+def role_item_spec():
+    """The argument spec of one item of the role's openrouter_api_keys: the key options it takes, name required."""
+    spec = dict((field, dict(KEY_OPTIONS[field])) for field in ROLE_ITEM_FIELDS)
+    spec["name"]["required"] = True
+    return spec
 
 
 @contextlib.contextmanager
 def name_lock(api_url, workspace_id, name):
-    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so parallel forks can't both create.
+    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so forks can't both create.
 
     The lock is a file in the temporary directory; it does not reach other machines. Names share 256 files, so the
     files never pile up (a file can't be removed safely while others may wait on it); two names that share one only
@@ -68,76 +109,30 @@ def name_lock(api_url, workspace_id, name):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class KeyTask:
-    """One run of openrouter_key: params are the module's, desired the normalised key options."""
+def _failure(message, result):
+    """An API failure that still carries the partial result, so a created secret is never lost."""
+    error = OpenRouterError(message)
+    error.result = dict(result)
+    return error
 
-    def __init__(self, client, params, desired, check_mode=False):
-        self.client = client
-        self.params = params
-        self.desired = desired
-        self.check_mode = check_mode
-        self.result = {"changed": False}
 
-    def run(self):
-        params = self.params
-        if params.get("hash"):
-            return self._converge()
-        with name_lock(self.client.api_url, params.get("workspace_id"), params["name"]):
-            return self._converge()
+class KeyTask(ResourceTask):
+    """One run of openrouter_key, on the generic converge, with the key's own hooks."""
 
-    def _converge(self):
-        params = self.params
-        current, named = find_key(self.client, params.get("hash"), params.get("name"), params.get("workspace_id"))
-        step = self._plan(current)
-        if self.check_mode or not step.changed:
-            self.result["key"] = apply_plan(current, step) or {}
-            return self.result
-        if step.action == "delete":
-            self.client.delete_key(current["hash"])
-            self.result["key"] = {}
-        elif step.action == "update":
-            self.result["key"] = self._update(current, step)
-        else:
-            self._create(step.create, named)
-            if step.action == "replace":
-                self.result["previous_hash"] = current["hash"]
-                self.result["diff"]["after"]["hash"] = self.result["key"]["hash"]
-                self._delete_replaced(current)
-            if step.patch:
-                self.result["key"] = self._keep_secret(self.client.update_key, self.result["key"]["hash"], step.patch)
-        return self.result
+    def __init__(self, client, desired, state="present", key_hash=None, recreate="never", check_mode=False):
+        super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
 
-    def _plan(self, current):
-        step = plan(
-            current,
-            self.desired,
-            self.params.get("state", "present"),
-            self.params.get("recreate", "never"),
-            self.params.get("hash"),
-        )
-        self.result.update(changed=step.changed, diff={"before": step.before, "after": step.after})
-        if step.action == "fail":
-            raise KeyTaskError(step.reason, self.result)
-        return step
+    def lookup_guard(self):
+        # A lookup by hash never creates, so only a lookup by name needs the lock.
+        if self.ref:
+            return contextlib.nullcontext()
+        return name_lock(self.client.api_url, self.scope, self.name)
 
-    def _update(self, current, step):
-        try:
-            return self.client.update_key(current["hash"], step.patch)
-        except OpenRouterError as exc:
-            if exc.status != 409:
-                raise
-        # Someone changed the key at the same time: read it again and plan again, once.
-        current = self.client.get_key(current["hash"])
-        step = self._plan(current)
-        if step.action == "update":
-            return self.client.update_key(current["hash"], step.patch)
-        return current
-
-    def _create(self, body, named):
-        """POST the key, recovering from a lost response."""
+    def create(self, body, named):
+        """POST the key, recovering from a lost response; the secret goes into the result at once."""
         if named is None:
             # Looked up by hash: note which keys bear the name now, to tell a lost create's orphan from them.
-            named = set(record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id")))
+            named = set(self._orphans(body, ()))
         for attempt in (1, 2):
             try:
                 record, secret = self.client.create_key(body)
@@ -145,14 +140,14 @@ class KeyTask:
             except ResponseLost as lost:
                 orphans = self._orphans(body, named)
                 if not orphans:
-                    # The create may still be on its way in (its answer timed out, say): give it as long again to land as
-                    # we gave its answer, so a late key isn't left behind without its secret.
+                    # The create may still be on its way in (its answer timed out, say): give it as long again to land
+                    # as we gave its answer, so a late key isn't left behind without its secret.
                     self.client.pause(self.client.timeout)
                     orphans = self._orphans(body, named)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
-                        self.client.delete_key(orphan)
+                        self.delete(orphan)
                     except OpenRouterError as exc:
                         raise OpenRouterError(
                             "%s A lost create left the key %s behind, and deleting it failed: %s "
@@ -168,17 +163,29 @@ class KeyTask:
                             else "no key was left behind",
                         )
                     )
-        self.result.update(key=record, secret=secret)
+        self.result["secret"] = secret
+        return record
 
     def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
         return [
             record["hash"]
-            for record in keys_named(self.client, body["name"], body.get("workspace_id"))
+            for record in records_named(self.client, KEY, body["name"], body.get("workspace_id"))
             if record["hash"] not in named
         ]
 
-    def _delete_replaced(self, current):
+    def after_create(self, call, *args):
+        """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
+        try:
+            return call(*args)
+        except OpenRouterError as exc:
+            raise _failure(
+                "%s The new key %s was created and its secret is in this result; run the task again to "
+                "finish." % (exc, self.result["key"]["hash"]),
+                self.result,
+            )
+
+    def delete_replaced(self, current):
         """Delete the key that the new one replaces.
 
         If the old key is still there after a failed delete, delete the new key again: two keys of one name would stop
@@ -186,32 +193,53 @@ class KeyTask:
         """
         new_hash = self.result["key"]["hash"]
         try:
-            self.client.delete_key(current["hash"])
+            self.delete(current["hash"])
         except OpenRouterError as exc:
             try:
-                if self.client.get_key(current["hash"]) is None:
+                if get_record(self.client, KEY, current["hash"]) is None:
                     return  # the delete happened; only its answer was lost
-                self.client.delete_key(new_hash)
+                self.delete(new_hash)
             except OpenRouterError:
-                raise KeyTaskError(
+                raise _failure(
                     "%s Deleting the replaced key %s failed, and so did deleting its replacement %s, whose "
                     "secret is in this result. Delete one of the two keys by hash, then run the task again."
                     % (exc, current["hash"], new_hash),
                     self.result,
                 )
-            raise KeyTaskError(
+            raise _failure(
                 "%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
                 "changed; run the task again." % (exc, current["hash"]),
                 {"changed": False, "key": current},
             )
 
-    def _keep_secret(self, call, *args):
-        """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
-        try:
-            return call(*args)
-        except OpenRouterError as exc:
-            raise KeyTaskError(
-                "%s The new key %s was created and its secret is in this result; run the task again to "
-                "finish." % (exc, self.result["key"]["hash"]),
-                self.result,
+
+def converge_key(client, params, check_mode):
+    """openrouter_key's work on its validated params."""
+    return KeyTask(
+        client, KEY.desired(params), params["state"], params.get("hash"), params["recreate"], check_mode
+    ).run()
+
+
+def read_keys(client, params, check_mode):
+    """openrouter_key_info's work on its validated params."""
+    result = {"changed": False}
+    if params["list"]:
+        if params["hash"]:
+            record = get_record(client, KEY, params["hash"])
+            keys = [record] if record else []
+        else:
+            keys = list_records(
+                client,
+                KEY,
+                {
+                    "include_disabled": "true" if params["include_disabled"] else "false",
+                    "include_expired": "true" if params["include_expired"] else "false",
+                    "workspace_id": params["workspace_id"] or None,
+                },
             )
+        result["api_keys"] = [
+            record for record in keys if params["name"] is None or record.get("name") == params["name"]
+        ]
+    if params["current"]:
+        result["current"] = client.current_key()
+    return result

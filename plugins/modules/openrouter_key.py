@@ -26,20 +26,18 @@ author:
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
+  - openrouter.provisioning.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - In check mode the module sends only GET requests and reports the same RV(ignore:changed) and RV(diff) that a
         real run would. It returns no RV(secret), because no key is created.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows the options you gave, before and after; the secret is never part of it.
   idempotent:
-    description: When run twice in a row outside check mode with the same arguments, the second invocation indicates no change.
     support: partial
     details:
       - With O(recreate=always) the key is replaced on every run, which is not idempotent by design.
@@ -97,6 +95,7 @@ options:
         V(2027-12-31T23:59:59Z) is sent unchanged, V(2028-01-01T01:59:59+02:00) is sent as V(2027-12-31T23:59:59Z),
         and V(2027-12-31T23:59Z) as V(2027-12-31T23:59:00Z).
       - A date without a time, or a time without a time zone, is rejected before any request, since it is ambiguous.
+      - A moment that has already passed is rejected before any request.
     type: str
   creator_user_id:
     description:
@@ -282,30 +281,12 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems
-
-
-def run(client, params, check_mode):
-    return KeyTask(client, params, desired_problems(params)[0], check_mode).run()
-
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KEY_OPTIONS, converge_key
 
 DEFINITION = ModuleDefinition(
-    argument_spec=dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        hash=dict(type="str", no_log=False),
-        name=dict(type="str"),
-        workspace_id=dict(type="str"),
-        disabled=dict(type="bool"),
-        limit=dict(type="raw"),
-        limit_reset=dict(type="str", choices=["daily", "weekly", "monthly", "never"]),
-        include_byok_in_limit=dict(type="bool"),
-        expires_at=dict(type="str"),
-        creator_user_id=dict(type="str"),
-        recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
-    ),
-    run=run,
-    problems=lambda params: desired_problems(params)[1],
+    argument_spec=KEY_OPTIONS,
+    run=converge_key,
+    problems=KEY.problems,
     required_one_of=[("hash", "name")],
 )
 

@@ -20,20 +20,8 @@ author:
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The module only reads, so it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: N/A
-    details:
-      - The module changes nothing.
-  idempotent:
-    description: When run twice in a row outside check mode with the same arguments, the second invocation indicates no change.
-    support: full
+  - openrouter.provisioning.attributes
+  - openrouter.provisioning.attributes.INFO_MODULE
 options:
   hash:
     description:
@@ -161,24 +149,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import hash_problems
-
-
-def read(client, params, check_mode):
-    result = {"changed": False}
-    if params["list"]:
-        if params["hash"]:
-            record = client.get_key(params["hash"])
-            keys = [record] if record else []
-        else:
-            keys = client.list_keys(params["include_disabled"], params["include_expired"], params["workspace_id"])
-        result["api_keys"] = [
-            record for record in keys if params["name"] is None or record.get("name") == params["name"]
-        ]
-    if params["current"]:
-        result["current"] = client.current_key()
-    return result
-
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, read_keys
 
 DEFINITION = ModuleDefinition(
     argument_spec=dict(
@@ -190,8 +161,8 @@ DEFINITION = ModuleDefinition(
         current=dict(type="bool", default=False),
         list=dict(type="bool", default=True),
     ),
-    run=read,
-    problems=lambda params: hash_problems(params["hash"]),
+    run=read_keys,
+    problems=lambda params: KEY.ref_problems(params["hash"]),
 )
 
 

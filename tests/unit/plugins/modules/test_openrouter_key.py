@@ -226,6 +226,7 @@ def test_absent_deletes_and_a_concurrent_delete_is_success(run, http, status):
         (dict(name="svc", limit="lots"), "limit"),
         (dict(name="svc", limit_reset="yearly"), "limit_reset"),
         (dict(name="svc", expires_at="2027-01-01"), "expires_at"),
+        (dict(name="svc", expires_at="2020-01-01T00:00:00Z"), "expires_at must be in the future"),
         (dict(name=""), "name"),
         (dict(limit=3), "hash, name"),
         (dict(hash="xyz"), "hash"),
