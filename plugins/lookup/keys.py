@@ -146,7 +146,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import connection_problems
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import hash_problems
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 
 CONNECTION_OPTIONS = ("management_key", "api_url", "timeout", "validate_certs", "retries", "retry_max_time")
 FILTER_OPTIONS = ("workspace_id", "include_disabled", "include_expired")
@@ -196,7 +196,7 @@ class LookupModule(LookupBase):
         if params["workspace_id"] == "":
             problems.append("workspace_id must not be empty; leave it out to read the default workspace.")
         for key_hash in hashes:
-            problems.extend(hash_problems(key_hash))
+            problems.extend(KEY.ref_problems(key_hash))
         if problems:
             raise AnsibleLookupError("openrouter.provisioning.keys: " + redact(" ".join(problems), secrets))
         if not HAS_REQUESTS:
