@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
+  - openrouter.provisioning.in_process
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
