@@ -283,8 +283,11 @@ def test_a_malformed_200_body_is_described(client):
 def test_delete_and_get_treat_404_as_absent(client):
     responses.delete(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
     responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", json={"data": {"label": "management"}})
     assert client.delete_key("c" * 64) is False
     assert client.get_key("c" * 64) is None
+    # One GET /key proves the base URL is OpenRouter's API before the first 404 counts as "missing", once per client.
+    assert [call.request.path_url for call in responses.calls].count("/api/v1/key") == 1
 
 
 @responses.activate
