@@ -55,11 +55,14 @@ CHECK_API_URL = "Check api_url: it must be the base URL of OpenRouter's API, %s.
 
 HINTS = {
     400: "OpenRouter rejected the request as invalid; check the option values.",
-    401: "The management key is missing or not valid; set management_key or OPENROUTER_MANAGEMENT_KEY to a valid management key.",
-    403: "The key in use is not a management key; create a management key in OpenRouter's settings and use it as management_key.",
+    401: "The management key is missing or not valid; set management_key or OPENROUTER_MANAGEMENT_KEY to a valid "
+    "management key.",
+    403: "The key in use is not a management key; create a management key in OpenRouter's settings and use it as "
+    "management_key.",
     404: "The key does not exist (it may have been deleted); check hash, or look the key up by name.",
     409: "The key was changed by someone else at the same time; run the task again.",
-    429: "OpenRouter is rate limiting these requests; raise retries or retry_max_time, or send fewer requests at once (for example lower forks).",
+    429: "OpenRouter is rate limiting these requests; raise retries or retry_max_time, or send fewer requests at once "
+    "(for example lower forks).",
 }
 SERVER_ERROR_HINT = "OpenRouter had a server-side problem; try again later, or raise retries or retry_max_time."
 _KEY_PATH = re.compile(r"^/keys/[^/]+$")
@@ -77,7 +80,7 @@ def redact(text, secrets=()):
 def excerpt(text):
     """Server text fit for a message: control characters become spaces, and at most BODY_EXCERPT characters remain."""
     text = _CONTROL.sub(" ", str(text)).strip()
-    return text[:BODY_EXCERPT] + "..." if len(text) > BODY_EXCERPT else text
+    return text[:BODY_EXCERPT] + "[...]" if len(text) > BODY_EXCERPT else text
 
 
 def is_loopback(url):
@@ -475,7 +478,7 @@ class OpenRouterClient:
                 method=method,
                 path=path,
                 hint="A proxy or gateway may be answering instead of OpenRouter. " + CHECK_API_URL,
-            )
+            ) from None
 
     def _shape_error(self, method, path, what, answer_body, cls=OpenRouterError, hint=None):
         return self._error(

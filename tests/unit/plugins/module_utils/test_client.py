@@ -12,11 +12,17 @@ import responses
 from urllib3.exceptions import NewConnectionError
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
+    ANSWER,
+    FATAL,
+    LOST,
+    RETRYABLE,
     USER_AGENT,
     OpenRouterClient,
     OpenRouterError,
+    Outcome,
     ResponseLost,
     backoff_delay,
+    next_wait,
     parse_retry_after,
 )
 
@@ -306,3 +312,129 @@ def test_no_secret_appears_in_any_error(client):
         for text in (str(error), repr(error), str(error.api_message)):
             assert MANAGEMENT_KEY not in text
             assert SECRET not in text
+
+
+# --- answers of an unexpected shape (issue 12.4) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"data": None},
+        {"data": "text"},
+        {"data": [record(1)]},
+        {"error": "no data"},
+        "just a string",
+    ],
+    ids=["a list", "null data", "text data", "a list as data", "no data", "a string"],
+)
+@responses.activate
+def test_a_record_of_the_wrong_shape_is_an_openrouter_error(client, body):
+    for method in ("GET", "PATCH"):
+        responses.add(method, API + "/keys/" + "e" * 64, json=body)
+    responses.get(API + "/key", json=body)
+    for call in (
+        lambda: client.get_key("e" * 64),
+        lambda: client.update_key("e" * 64, {"name": "x"}),
+        client.current_key,
+    ):
+        with pytest.raises(OpenRouterError) as caught:
+            call()
+        assert "answered without a record in data" in str(caught.value)
+        assert "Check api_url" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": {"hash": "x"}}, {"data": ["text"]}, {"data": [{"name": "no hash"}]}, {"data": [{"hash": 7}]}, ["a"]],
+)
+@responses.activate
+def test_a_list_of_the_wrong_shape_is_an_openrouter_error(client, body):
+    responses.get(API + "/keys", json=body)
+    with pytest.raises(OpenRouterError) as caught:
+        list(client.list_keys())
+    assert "GET /keys answered without a list of key records in data" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": record(5)}, {"key": SECRET}, {"key": 5, "data": record(5)}, {"key": "", "data": record(5)}, [SECRET]],
+)
+@responses.activate
+def test_a_create_answer_of_the_wrong_shape_is_lost_and_keeps_its_secret_out(client, body):
+    responses.post(API + "/keys", status=201, json=body)
+    with pytest.raises(ResponseLost) as caught:
+        client.create_key({"name": "k"})
+    assert "POST /keys answered without the new key's record and secret" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [200, 400, 502])
+@responses.activate
+def test_json_nested_too_deeply_is_an_openrouter_error_not_a_recursion_error(status):
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    responses.get(API + "/key", status=status, body="[" * 100000 + "]" * 100000, content_type="application/json")
+    with pytest.raises(OpenRouterError) as caught:
+        client.current_key()
+    assert "HTTP %d" % status in str(caught.value)
+
+
+# --- one try classified, then the next wait decided (issue 13, item 4) ---------------------------------------------
+
+
+def attempt_of(client, method, **mock):
+    with responses.RequestsMock() as http:
+        http.add(method, API + "/keys", **mock)
+        return client._attempt(method, "/keys", None, None)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize(
+    "method, mock, kind, retry_after",
+    [
+        ("GET", dict(json={"data": []}), ANSWER, None),
+        ("GET", dict(status=429, headers={"Retry-After": "7"}), RETRYABLE, 7.0),
+        ("POST", dict(status=429), RETRYABLE, None),
+        ("GET", dict(status=503), RETRYABLE, None),
+        ("POST", dict(status=503), LOST, None),
+        ("GET", dict(body=requests.exceptions.ConnectionError("reset")), RETRYABLE, None),
+        ("POST", dict(body=requests.exceptions.ConnectionError("reset")), LOST, None),
+        ("POST", dict(body=requests.exceptions.ReadTimeout("slow")), LOST, None),
+        ("GET", dict(body=requests.exceptions.SSLError("certificate verify failed")), FATAL, None),
+        ("GET", dict(status=400), FATAL, None),
+        ("GET", dict(status=302, headers={"Location": "https://elsewhere"}), FATAL, None),
+        ("GET", dict(body="<html>"), FATAL, None),
+        ("POST", dict(body="<html>"), LOST, None),
+    ],
+)
+def test_a_try_is_classified(client, method, mock, kind, retry_after):
+    outcome = attempt_of(client, method, **mock)
+    assert (outcome.kind, outcome.retry_after) == (kind, retry_after)
+    assert (outcome.failure is None) == (kind == ANSWER)
+    assert isinstance(outcome.failure, ResponseLost) == (kind == LOST)
+
+
+def failure_outcome(kind, retry_after=None):
+    return Outcome(kind, 503, None, OpenRouterError("x"), retry_after)
+
+
+@pytest.mark.parametrize(
+    "outcome, attempt, elapsed, expected",
+    [
+        (failure_outcome(RETRYABLE), 1, 0.0, (0.25, None)),
+        (failure_outcome(RETRYABLE), 3, 0.0, (1.0, None)),
+        (failure_outcome(RETRYABLE, retry_after=4.0), 1, 0.0, (4.0, None)),
+        (failure_outcome(RETRYABLE), 6, 0.0, (None, None)),  # out of retries (5)
+        (failure_outcome(RETRYABLE), 1, 59.9, (None, None)),  # the backoff would cross retry_max_time
+        (
+            failure_outcome(RETRYABLE, retry_after=30.0),
+            1,
+            40.0,
+            (None, "OpenRouter asked to wait 30s (Retry-After), more than the 20s left of retry_max_time."),
+        ),
+        (failure_outcome(FATAL), 1, 0.0, (None, None)),
+        (failure_outcome(LOST), 1, 0.0, (None, None)),
+    ],
+)
+def test_the_next_wait_is_decided_from_the_outcome_alone(outcome, attempt, elapsed, expected):
+    assert next_wait(outcome, attempt, elapsed, retries=5, retry_max_time=60.0, rand=lambda: 0.0) == expected
