@@ -23,6 +23,14 @@ options:
       - When a request fails with HTTP 401 or 403 and the key came from one of those variables, the message names it.
     type: str
     aliases: [provisioning_key]
+  management_key_file:
+    description:
+      - The path of a file that holds the management key alone (surrounding whitespace is ignored), read when the task
+        runs, on the host that runs the module (the controller for a task on V(localhost)).
+      - When set, it is used instead of O(management_key) and the environment variables, so the key stays out of the
+        environment and of Ansible's variables. Keep the file readable only by its owner.
+      - A file that can't be read, is empty or holds more than the key fails the task before any request.
+    type: path
   api_url:
     description:
       - The base URL of the OpenRouter API, without a trailing C(/keys).

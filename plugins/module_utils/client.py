@@ -540,6 +540,9 @@ class OpenRouterClient:
         try:
             self.current_key()
         except OpenRouterError as exc:
+            # Out of retries on a rate limit or a server error says nothing about the URL.
+            if exc.status in RETRY_STATUSES or (exc.status or 0) >= 500:
+                raise
             raise self._error(
                 "%s %s answered HTTP 404, and GET /key, which OpenRouter's API always answers, failed too (%s), so "
                 "%s is not OpenRouter's API." % (failure.method, failure.path, exc.message.rstrip("."), self.api_url),

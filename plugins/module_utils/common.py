@@ -36,11 +36,32 @@ def connection_argument_spec():
         retries=dict(type="int", default=5),
         retry_max_time=dict(type="float", default=60.0),
         allow_plain_http=dict(type="bool", default=False),
+        management_key_file=dict(type="path"),
     )
+
+
+def with_key_from_file(params):
+    """Return params with management_key read from management_key_file when that is set, and the problems found."""
+    path = params.get("management_key_file")
+    if not path:
+        return params, []
+    try:
+        with open(path) as handle:
+            key = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return params, ["management_key_file %s can't be read: %s." % (path, getattr(exc, "strerror", None) or exc)]
+    if not key or len(key.split()) != 1:
+        return params, [
+            "management_key_file %s must hold the management key alone, got %s."
+            % (path, "an empty file" if not key else "several words")
+        ]
+    return dict(params, management_key=key), []
 
 
 def key_source(params):
     """The environment variable the management key came from, if it equals one: a 401 or 403 then names it."""
+    if params.get("management_key_file"):
+        return None
     for name in MANAGEMENT_KEY_ENV:
         value = os.environ.get(name)
         if value:
@@ -51,7 +72,7 @@ def key_source(params):
 def connection_problems(params):
     """Return a message for each connection option that can't work, each naming the option and the fix."""
     problems = []
-    if not params.get("management_key"):
+    if not params.get("management_key") and not params.get("management_key_file"):
         problems.append(
             "management_key is required: set the management_key option or the %s environment variable."
             % MANAGEMENT_KEY_ENV[0]
@@ -105,7 +126,8 @@ def execute(definition, params, check_mode=False, diff=False):
             "msg": missing_required_lib("requests"),
             "exception": REQUESTS_IMPORT_ERROR,
         }
-    problems = list(definition.problems(params)) + connection_problems(params)
+    params, problems = with_key_from_file(params)
+    problems = list(definition.problems(params)) + problems + connection_problems(params)
     if problems:
         return {"failed": True, "changed": False, "msg": redact(" ".join(problems), [params.get("management_key")])}
     client = OpenRouterClient(
