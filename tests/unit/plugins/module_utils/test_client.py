@@ -438,3 +438,24 @@ def failure_outcome(kind, retry_after=None):
 )
 def test_the_next_wait_is_decided_from_the_outcome_alone(outcome, attempt, elapsed, expected):
     assert next_wait(outcome, attempt, elapsed, retries=5, retry_max_time=60.0, rand=lambda: 0.0) == expected
+
+
+@responses.activate
+def test_a_404_then_a_failing_get_key_for_a_server_error_is_that_error_not_a_wrong_url():
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", status=503, json=error_body(503, "Service Unavailable"))
+    with pytest.raises(OpenRouterError) as caught:
+        client.get_key("c" * 64)
+    assert caught.value.status == 503 and "Check api_url" not in str(caught.value)
+
+
+@responses.activate
+def test_a_404_then_a_404_for_get_key_says_to_check_api_url(client):
+    responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", status=404, body="Not Found")
+    with pytest.raises(OpenRouterError) as caught:
+        client.get_key("c" * 64)
+    assert "GET /keys/%s answered HTTP 404, and GET /key" % ("c" * 64) in str(caught.value)
+    assert "so %s is not OpenRouter's API. Check api_url" % API in str(caught.value)
+    assert caught.value.status is None
