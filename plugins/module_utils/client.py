@@ -59,13 +59,15 @@ HINTS = {
     "management key.",
     403: "The key in use is not a management key; create a management key in OpenRouter's settings and use it as "
     "management_key.",
-    404: "The key does not exist (it may have been deleted); check hash, or look the key up by name.",
+    404: "The record does not exist (it may have been deleted); check the hash or id given, or look it up by name.",
     409: "The key was changed by someone else at the same time; run the task again.",
     429: "OpenRouter is rate limiting these requests; raise retries or retry_max_time, or send fewer requests at once "
     "(for example lower forks).",
 }
 SERVER_ERROR_HINT = "OpenRouter had a server-side problem; try again later, or raise retries or retry_max_time."
-_KEY_PATH = re.compile(r"^/keys/[^/]+$")
+# A path to one record (/keys/<hash>, /guardrails/<id>): there a 404 can mean the record is missing; elsewhere it means
+# the base URL is wrong.
+_RECORD_PATH = re.compile(r"^/[^/]+/[^/]+$")
 
 
 def redact(text, secrets=()):
@@ -442,7 +444,7 @@ class OpenRouterClient:
         )
 
     def _hint(self, status, path):
-        if status in (404, 405) and not _KEY_PATH.match(path):
+        if status in (404, 405) and not _RECORD_PATH.match(path):
             return "%s answered as no OpenRouter API does. %s" % (self.api_url, CHECK_API_URL)
         hint = HINTS.get(status, SERVER_ERROR_HINT if status >= 500 else None)
         if status in (401, 403) and self.key_source:
@@ -490,51 +492,80 @@ class OpenRouterClient:
         )
 
     def _data(self, method, path, params=None, body=None):
-        """The request's answer's `data` record, checked to be a JSON object."""
+        """The request's answer's `data` record, checked to be a JSON object (a POST's lost otherwise)."""
         answer_body = self.request(method, path, params=params, body=body)[1]
         data = answer_body.get("data") if isinstance(answer_body, dict) else None
         if not isinstance(data, dict):
-            raise self._shape_error(method, path, "a record in data", answer_body)
+            raise self._shape_error(
+                method, path, "a record in data", answer_body, cls=ResponseLost if method == "POST" else OpenRouterError
+            )
         return data
 
-    def list_keys(self, include_disabled=True, include_expired=True, workspace_id=None):
-        """Yield every key, page after page until a short page or one with no new key, without repeating a key."""
-        params = {
-            "include_disabled": "true" if include_disabled else "false",
-            "include_expired": "true" if include_expired else "false",
-        }
-        if workspace_id:
-            params["workspace_id"] = workspace_id
+    def list_records(self, path, params=None, identity="hash", paging=None):
+        """Yield every record of a list, page after page, without repeating one.
+
+        `paging` has query(offset), the page's query, and last(page, offset, answer), true on the last page, as the
+        resource descriptions have; by default pages go by offset and a short page is the last. Whatever paging says, a
+        page that adds no new record ends the list and MAX_PAGES bounds it, so no server can make it endless.
+        """
+        paging = paging or _OffsetPaging()
         seen = set()
         offset = 0
         for _page in range(MAX_PAGES):
-            params["offset"] = offset
-            answer_body = self.request("GET", "/keys", params=dict(params))[1]
+            answer_body = self.request("GET", path, params=dict(params or {}, **paging.query(offset)))[1]
             page = answer_body.get("data") if isinstance(answer_body, dict) else None
             if not isinstance(page, list) or not all(
-                isinstance(record, dict) and isinstance(record.get("hash"), str) for record in page
+                isinstance(record, dict) and isinstance(record.get(identity), str) for record in page
             ):
-                raise self._shape_error("GET", "/keys", "a list of key records in data", answer_body)
+                raise self._shape_error("GET", path, "a list of records with %s in data" % identity, answer_body)
             new = 0
             for record in page:
-                # A key created while we page pushes older keys down one place; skip the repeat.
-                if record["hash"] not in seen:
-                    seen.add(record["hash"])
+                # A record created while we page pushes older ones down one place; skip the repeat.
+                if record[identity] not in seen:
+                    seen.add(record[identity])
                     new += 1
                     yield record
             # A page with nothing new can only repeat itself: a server that ignores offset would never end.
-            if len(page) < PAGE_SIZE or not new:
+            if not new or paging.last(page, offset, answer_body):
                 return
             offset += len(page)
         raise self._error(
-            "GET /keys still answered full pages after %d pages (%d keys); stopped listing." % (MAX_PAGES, len(seen)),
+            "GET %s still answered full pages after %d pages (%d records); stopped listing."
+            % (path, MAX_PAGES, len(seen)),
             method="GET",
-            path="/keys",
-            hint="No real account has that many keys: %s may not end its listings. %s" % (self.api_url, CHECK_API_URL),
+            path=path,
+            hint="No real account has that many: %s may not end its listings. %s" % (self.api_url, CHECK_API_URL),
         )
 
+    def get_record(self, path):
+        """Return the record at this path, or None if there is none (a 404 once api_url is known to be right)."""
+        try:
+            return self._data("GET", path)
+        except OpenRouterError as exc:
+            if exc.status == 404:
+                self._confirm_api(exc)
+                return None
+            raise
+
+    def create_record(self, path, body):
+        return self._data("POST", path, body=body)
+
+    def update_record(self, path, body):
+        return self._data("PATCH", path, body=body)
+
+    def delete_record(self, path):
+        """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
+        try:
+            self.request("DELETE", path)
+        except OpenRouterError as exc:
+            if exc.status == 404:
+                self._confirm_api(exc)
+                return False
+            raise
+        return True
+
     def _confirm_api(self, failure):
-        """Make sure a 404 means a missing key, not a wrong api_url, with one GET /key per client."""
+        """Make sure a 404 means a missing record, not a wrong api_url, with one GET /key per client."""
         if self._api_confirmed:
             return
         try:
@@ -551,15 +582,19 @@ class OpenRouterClient:
                 hint=CHECK_API_URL,
             ) from exc
 
+    def list_keys(self, include_disabled=True, include_expired=True, workspace_id=None):
+        """Yield every key (see list_records)."""
+        params = {
+            "include_disabled": "true" if include_disabled else "false",
+            "include_expired": "true" if include_expired else "false",
+        }
+        if workspace_id:
+            params["workspace_id"] = workspace_id
+        return self.list_records("/keys", params)
+
     def get_key(self, key_hash):
         """Return the key with this hash, or None if there is none."""
-        try:
-            return self._data("GET", "/keys/%s" % key_hash)
-        except OpenRouterError as exc:
-            if exc.status == 404:
-                self._confirm_api(exc)
-                return None
-            raise
+        return self.get_record("/keys/%s" % key_hash)
 
     def create_key(self, body):
         """Create a key and return (record, secret)."""
@@ -581,23 +616,28 @@ class OpenRouterClient:
         return data, secret
 
     def update_key(self, key_hash, body):
-        return self._data("PATCH", "/keys/%s" % key_hash, body=body)
+        return self.update_record("/keys/%s" % key_hash, body)
 
     def delete_key(self, key_hash):
-        """Delete a key; return False if it was already gone (a 404, including after a retried DELETE)."""
-        try:
-            self.request("DELETE", "/keys/%s" % key_hash)
-        except OpenRouterError as exc:
-            if exc.status == 404:
-                self._confirm_api(exc)
-                return False
-            raise
-        return True
+        """Delete a key; return False if it was already gone."""
+        return self.delete_record("/keys/%s" % key_hash)
 
     def current_key(self):
         data = self._data("GET", "/key")
         self._api_confirmed = True
         return data
+
+
+class _OffsetPaging:
+    """OpenRouter's key list: pages of PAGE_SIZE asked for by offset alone; a short page is the last."""
+
+    @staticmethod
+    def query(offset):
+        return {"offset": offset}
+
+    @staticmethod
+    def last(page, offset, answer_body):
+        return len(page) < PAGE_SIZE
 
 
 def _json(content):

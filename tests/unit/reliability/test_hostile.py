@@ -69,7 +69,7 @@ def test_a_server_with_endless_new_pages_stops_at_the_page_cap(monkeypatch):
         with pytest.raises(OpenRouterError) as caught:
             list(client_for(server.url).list_keys())
     assert len(server.requests) == 5
-    assert "GET /keys still answered full pages after 5 pages (500 keys); stopped listing." in str(caught.value)
+    assert "GET /keys still answered full pages after 5 pages (500 records); stopped listing." in str(caught.value)
     assert "Check api_url" in str(caught.value)
 
 

@@ -354,7 +354,7 @@ def test_a_list_of_the_wrong_shape_is_an_openrouter_error(client, body):
     responses.get(API + "/keys", json=body)
     with pytest.raises(OpenRouterError) as caught:
         list(client.list_keys())
-    assert "GET /keys answered without a list of key records in data" in str(caught.value)
+    assert "GET /keys answered without a list of records with hash in data" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -459,3 +459,42 @@ def test_a_404_then_a_404_for_get_key_says_to_check_api_url(client):
     assert "GET /keys/%s answered HTTP 404, and GET /key" % ("c" * 64) in str(caught.value)
     assert "so %s is not OpenRouter's API. Check api_url" % API in str(caught.value)
     assert caught.value.status is None
+
+
+class LimitPaging:
+    """Paging as a resource description gives it: offset and limit, and total_count to end the list."""
+
+    @staticmethod
+    def query(offset):
+        return {"offset": str(offset), "limit": "2"}
+
+    @staticmethod
+    def last(page, offset, answer):
+        return offset + len(page) >= answer["total_count"]
+
+
+@responses.activate
+def test_any_resource_lists_by_its_own_paging_and_identity(client):
+    guardrails = [{"id": "g%d" % number} for number in range(5)]
+    for offset in (0, 2, 4):
+        responses.get(
+            API + "/guardrails",
+            json={"data": guardrails[offset : offset + 2], "total_count": 5},
+            match=[responses.matchers.query_param_matcher({"offset": str(offset), "limit": "2"})],
+        )
+    assert list(client.list_records("/guardrails", identity="id", paging=LimitPaging())) == guardrails
+
+
+@responses.activate
+def test_any_record_path_gets_the_same_404_rule_and_shape_checks(client):
+    responses.get(API + "/guardrails/g1", status=404, json=error_body(404, "Guardrail not found"))
+    responses.get(API + "/key", json={"data": {"label": "management"}})
+    responses.delete(API + "/guardrails/g2", status=404, json=error_body(404, "Guardrail not found"))
+    responses.patch(API + "/guardrails/g3", json={"data": []})
+    assert client.get_record("/guardrails/g1") is None
+    assert client.delete_record("/guardrails/g2") is False
+    with pytest.raises(OpenRouterError, match="PATCH /guardrails/g3 answered without a record in data"):
+        client.update_record("/guardrails/g3", {"name": "x"})
+    responses.post(API + "/guardrails", json={"id": "no data"})
+    with pytest.raises(ResponseLost):
+        client.create_record("/guardrails", {"name": "x"})
