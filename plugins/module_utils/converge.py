@@ -17,42 +17,16 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan, predict
 
-# No listing may go on for ever, whatever the server answers: 1000 pages hold 100,000 records.
-MAX_PAGES = 1000
-
 
 def list_records(client, resource, query=None):
-    """Yield every record of the list, page after page, without repeating one; query values of None are left out."""
+    """Yield every record of the resource's list (the client bounds and dedupes it); query values of None are left out."""
     query = dict((name, value) for name, value in (query or {}).items() if value is not None)
-    seen = set()
-    offset = 0
-    for _page in range(MAX_PAGES):
-        answer = client.request("GET", resource.path, params=dict(query, **resource.paging.query(offset)))[1]
-        page = answer.get("data") or []
-        for record in page:
-            # A record created while we page pushes older ones down one place; skip the repeat.
-            if record.get(resource.identity) not in seen:
-                seen.add(record.get(resource.identity))
-                yield record
-        if resource.paging.last(page, offset, answer):
-            return
-        offset += len(page)
-    raise OpenRouterError(
-        "GET %s gave more than %d pages; stopped reading it." % (resource.path, MAX_PAGES),
-        method="GET",
-        path=resource.path,
-        hint="Narrow the listing (for example by workspace), or report this if the list can't be that long.",
-    )
+    return client.list_records(resource.path, query, resource.identity, resource.paging)
 
 
 def get_record(client, resource, ref):
     """The record with this identity, or None if there is none."""
-    try:
-        return client.request("GET", resource.record_path(ref))[1]["data"]
-    except OpenRouterError as exc:
-        if exc.status == 404:
-            return None
-        raise
+    return client.get_record(resource.record_path(ref))
 
 
 def records_named(client, resource, name, scope=None):
@@ -118,7 +92,7 @@ class ResourceTask:
         `named` holds the identities of the records that bore the name at the lookup (None after a lookup by
         identity).
         """
-        return self.client.request("POST", self.resource.path, body=body)[1]["data"]
+        return self.client.create_record(self.resource.path, body)
 
     def after_create(self, call, *args):
         """Run a step that follows a create (its patch, the old record's delete)."""
@@ -131,17 +105,11 @@ class ResourceTask:
     # The generic steps.
 
     def update(self, ref, patch):
-        return self.client.request("PATCH", self.resource.record_path(ref), body=patch)[1]["data"]
+        return self.client.update_record(self.resource.record_path(ref), patch)
 
     def delete(self, ref):
         """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
-        try:
-            self.client.request("DELETE", self.resource.record_path(ref))
-        except OpenRouterError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self.client.delete_record(self.resource.record_path(ref))
 
     def _decide(self, current):
         """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
