@@ -9,9 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import hashlib
 import os
-import tempfile
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError, ResponseLost
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
@@ -21,6 +19,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     records_named,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.locks import name_lock
 from ansible_collections.openrouter.provisioning.plugins.module_utils.private_dirs import check_own_file
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
@@ -38,11 +37,6 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_fil
     remove_secret,
     write_secret,
 )
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock, as documented
-    fcntl = None
 
 SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
 
@@ -80,6 +74,8 @@ KEY_OPTIONS = dict(
     secret_file=dict(type="path"),
     # None: true without secret_file, false with it (the secret is then in the file, not in the result).
     return_secret=dict(type="bool"),
+    # None: default_lock_timeout() of retry_max_time and timeout.
+    lock_timeout=dict(type="float"),
 )
 # The fields of an item of the role's openrouter_api_keys, in the order its messages list them.
 ROLE_ITEM_FIELDS = (
@@ -101,25 +97,14 @@ def role_item_spec():
     return spec
 
 
-@contextlib.contextmanager
-def name_lock(api_url, workspace_id, name):
-    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so forks can't both create.
+def default_lock_timeout(retry_max_time, timeout):
+    """How long a run waits for the name lock when lock_timeout isn't given: a little more than a run can hold it.
 
-    The lock is a file in the temporary directory; it does not reach other machines. Names share 256 files, so the
-    files never pile up (a file can't be removed safely while others may wait on it); two names that share one only
-    wait for each other.
+    A run holds the lock across at most three requests that may each retry for retry_max_time and then wait timeout
+    for their last try (the lookup, the create, and the create again or the PATCH after it), plus the wait for a late
+    create (timeout): 300 s with the default connection options.
     """
-    if fcntl is None:
-        yield
-        return
-    digest = hashlib.sha256(("%s\0%s\0%s" % (api_url, workspace_id or "", name)).encode("utf-8")).hexdigest()[:2]
-    path = os.path.join(tempfile.gettempdir(), "openrouter-provisioning-%s.lock" % digest)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return 3 * (retry_max_time + timeout) + timeout
 
 
 def _failure(message, result):
@@ -168,15 +153,20 @@ def secret_file_problems(params):
 
 
 def key_problems(params):
-    """openrouter_key's checks before any request: the key's fields, then the files it may write."""
-    return KEY.problems(params) + secret_file_problems(params)
+    """openrouter_key's checks before any request: the key's fields, the files it may write, the lock's wait."""
+    problems = KEY.problems(params) + secret_file_problems(params)
+    lock_timeout = params.get("lock_timeout")
+    if lock_timeout is not None and not 0 <= lock_timeout < 1e9:
+        problems.append("lock_timeout must be a number of seconds, 0 or more, got %r." % lock_timeout)
+    return problems
 
 
 class KeyTask(ResourceTask):
     """One run of openrouter_key, on the generic converge, with the key's own hooks.
 
     secret_file: where a new key's secret is written the moment the POST answers (None: only in the result);
-    return_secret: whether the result carries the secret too (None: only without secret_file).
+    return_secret: whether the result carries the secret too (None: only without secret_file);
+    lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds).
     """
 
     def __init__(
@@ -189,10 +179,14 @@ class KeyTask(ResourceTask):
         check_mode=False,
         secret_file=None,
         return_secret=None,
+        lock_timeout=None,
     ):
         super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
         self.secret_file = secret_file
         self.return_secret = secret_file is None if return_secret is None else return_secret
+        self.lock_timeout = lock_timeout
+        if lock_timeout is None:
+            self.lock_timeout = default_lock_timeout(client.retry_max_time, client.timeout)
         self.step = None
         self._previous_secret = None
 
@@ -223,7 +217,7 @@ class KeyTask(ResourceTask):
         # A lookup by hash never creates, so only a lookup by name needs the lock.
         if self.ref:
             return contextlib.nullcontext()
-        return name_lock(self.client.api_url, self.scope, self.name)
+        return name_lock(self.client.api_url, self.scope, self.name, self.lock_timeout)
 
     def create(self, body, named):
         """POST the key, recovering from a lost response; the secret goes into the result at once."""
@@ -357,6 +351,7 @@ def converge_key(client, params, check_mode):
         check_mode,
         params.get("secret_file"),
         params.get("return_secret"),
+        params.get("lock_timeout"),
     ).run()
 
 

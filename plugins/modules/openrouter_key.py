@@ -132,6 +132,14 @@ options:
       - If the file can't be written after the key was created, the module fails and returns the secret in RV(secret)
         instead, so it is never lost.
     type: path
+  lock_timeout:
+    description:
+      - The longest time, in seconds, to wait for the lock of the key's name while another run on this machine holds it
+        (see the notes). Then the module fails, saying so, before any change.
+      - The default is a little more than a run can hold the lock with the connection options given, three times
+        (O(retry_max_time) + O(timeout)) plus O(timeout); that is 300 seconds with their defaults.
+      - V(0) tries once and fails at once if the lock is held. Only a lookup by name takes the lock.
+    type: float
   return_secret:
     description:
       - Whether the result carries a new key's secret in RV(secret).
@@ -146,8 +154,10 @@ notes:
     first waits as long as O(timeout) and looks once more, in case the create is still on its way. If the second try is
     lost too, the module fails and says which keys it deleted; if it can't delete such a key, it fails and names its hash.
   - B(Parallel runs.) Lookups by name that may create a key are serialised per API URL, workspace and name with a lock
-    file in the temporary directory, so forks on one machine can't create the same key twice. This protection ends at
-    the machine's edge; don't manage the same key by name from several machines at once.
+    file in C(openrouter-provisioning-<uid>) in the temporary directory (C(TMPDIR)), so forks on one machine can't
+    create the same key twice. The lock files are per user, and two names can share one (there are 256), so a run may
+    now and then wait for a run of another name. This protection ends at the machine's edge and at the user; don't
+    manage the same key by name from several machines or users at once.
   - If anything fails after the create (for example the PATCH that disables a new key), the module fails, but the new
     key's secret is already in O(secret_file), or in RV(secret), and the result carries RV(key.hash).
   - If a replacement can't delete the old key, it deletes the new key again, so the next run finds one key and replaces
