@@ -11,7 +11,11 @@ __metaclass__ = type
 import contextlib
 import os
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError, ResponseLost
+from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
+    OpenRouterError,
+    ResponseLost,
+    redact,
+)
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
     ResourceTask,
     get_record,
@@ -188,13 +192,38 @@ class KeyTask(ResourceTask):
         if lock_timeout is None:
             self.lock_timeout = default_lock_timeout(client.retry_max_time, client.timeout)
         self.step = None
+        self.secret = None  # the new key's secret, from the moment the create answers
         self._previous_secret = None
 
     def run(self):
-        result = super(KeyTask, self).run()
-        if self.secret_file is not None:
-            self._report_secret_file(result)
-        return result
+        try:
+            result = super(KeyTask, self).run()
+            if self.secret_file is not None:
+                self._report_secret_file(result)
+            return result
+        except ProvisioningError:
+            raise  # it already carries what the run did, the secret included
+        except BaseException as exc:  # an interrupt too: after a create, the secret must still reach the user
+            if self.secret is None:
+                raise
+            raise self._stopped(exc) from exc
+
+    def _stopped(self, exc):
+        """The failure to report when anything unexpected stops a run that has created a key."""
+        if "secret_file" not in self.result:
+            self.result["secret"] = self.secret
+        detail = redact(str(exc), [self.secret])
+        return ProvisioningError(
+            "The key %s was created, then the run stopped on an unexpected %s%s. Its secret is %s; run the task "
+            "again to finish."
+            % (
+                (self.result.get("key") or {}).get("hash", "(hash unknown)"),
+                type(exc).__name__,
+                ": %s" % detail if detail else "",
+                "in secret_file %s" % self.secret_file if "secret_file" in self.result else "in this result (secret)",
+            ),
+            self.result,
+        )
 
     def _decide(self, current):
         self.step = super(KeyTask, self)._decide(current)
@@ -260,6 +289,7 @@ class KeyTask(ResourceTask):
     def _keep_secret(self, record, secret):
         """Put the new secret where the user asked, before any other step; if the file can't be written, fail with
         the secret in the result instead."""
+        self.secret = secret
         self.result["key"] = record
         if self.return_secret:
             self.result["secret"] = secret
