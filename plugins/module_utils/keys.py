@@ -42,6 +42,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_fil
     write_secret,
 )
 
+# The first wait for a create whose answer was lost; each next wait doubles, up to timeout in all.
+FIRST_LATE_CREATE_POLL = 0.5
 SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
 
 KEY = Resource(
@@ -258,12 +260,7 @@ class KeyTask(ResourceTask):
                 record, secret = self.client.create_key(body)
                 break
             except ResponseLost as lost:
-                orphans = self._orphans(body, named)
-                if not orphans:
-                    # The create may still be on its way in (its answer timed out, say): give it as long again to land
-                    # as we gave its answer, so a late key isn't left behind without its secret.
-                    self.client.pause(self.client.timeout)
-                    orphans = self._orphans(body, named)
+                orphans = self._await_late_create(body, named)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
@@ -322,6 +319,23 @@ class KeyTask(ResourceTask):
             return " Putting the old secret back in secret_file failed too: %s" % exc
         self.result.pop("secret_file", None)
         return ""
+
+    def _await_late_create(self, body, named):
+        """The keys a lost create left behind.
+
+        The create may still be on its way in (its answer timed out, say): look again after short, growing waits, up
+        to as long again as we gave its answer (timeout), so a late key isn't left behind without its secret, while a
+        key that is already there costs no wait, and one that lands soon costs seconds.
+        """
+        orphans = self._orphans(body, named)
+        waited, pause = 0.0, FIRST_LATE_CREATE_POLL
+        while not orphans and waited < self.client.timeout:
+            pause = min(pause, self.client.timeout - waited)
+            self.client.pause(pause)
+            waited += pause
+            pause *= 2
+            orphans = self._orphans(body, named)
+        return orphans
 
     def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""

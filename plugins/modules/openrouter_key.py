@@ -151,8 +151,9 @@ notes:
   - B(Lost responses.) If a create request reaches OpenRouter but its answer is lost (a timeout, a dropped connection,
     a gateway error), the module lists the keys with that name again. A key that appeared is deleted, because its secret
     can't be recovered, and the key is created once more, so you still get a secret. If no key has appeared, the module
-    first waits as long as O(timeout) and looks once more, in case the create is still on its way. If the second try is
-    lost too, the module fails and says which keys it deleted; if it can't delete such a key, it fails and names its hash.
+    looks again after short, growing waits (0.5, 1, 2, 4 seconds and so on, up to O(timeout) in all), in case the create
+    is still on its way, and stops as soon as the key shows. If the second try is lost too, the module fails and says
+    which keys it deleted; if it can't delete such a key, it fails and names its hash.
   - B(Parallel runs.) Lookups by name that may create a key are serialised per API URL, workspace and name with a lock
     file in C(openrouter-provisioning-<uid>) in the temporary directory (C(TMPDIR)), so forks on one machine can't
     create the same key twice. The lock files are per user, and two names can share one (there are 256), so a run may
