@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import contextlib
 import os
+import re
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
     OpenRouterError,
@@ -399,6 +400,29 @@ def converge_key(client, params, check_mode):
     ).run()
 
 
+def key_info_problems(params):
+    """openrouter_key_info's checks before any request."""
+    problems = KEY.ref_problems(params["hash"])
+    if params.get("name_pattern") is not None:
+        try:
+            re.compile(params["name_pattern"])
+        except re.error as exc:
+            problems.append(
+                "name_pattern must be a Python regular expression, got %r (%s). Fix it, or use name_prefix to match "
+                "the start of names literally." % (params["name_pattern"], exc)
+            )
+    return problems
+
+
+def _name_matches(name, params):
+    """Whether a key's name passes the info module's name filters (each one given must pass)."""
+    return (
+        (params["name"] is None or name == params["name"])
+        and name.startswith(params.get("name_prefix") or "")
+        and (params.get("name_pattern") is None or re.search(params["name_pattern"], name) is not None)
+    )
+
+
 def read_keys(client, params, check_mode):
     """openrouter_key_info's work on its validated params."""
     result = {"changed": False}
@@ -416,9 +440,7 @@ def read_keys(client, params, check_mode):
                     "workspace_id": params["workspace_id"] or None,
                 },
             )
-        result["api_keys"] = [
-            record for record in keys if params["name"] is None or record.get("name") == params["name"]
-        ]
+        result["api_keys"] = [record for record in keys if _name_matches(record.get("name") or "", params)]
     if params["current"]:
         result["current"] = client.current_key()
     return result
