@@ -240,10 +240,15 @@ class KeyTask(ResourceTask):
             result["diff"]["after"]["secret_file"] = path
         elif self.state == "absent" and _own_secret_file(path):
             # The key is gone (this run deleted it, or an earlier one did): its secret file goes with it.
-            if not self.check_mode:
-                remove_secret(path, SECRET_FILE_FIX)
             result.update(changed=True, secret_file=path)
             result["diff"]["before"]["secret_file"] = path
+            if not self.check_mode:
+                try:
+                    remove_secret(path, SECRET_FILE_FIX)
+                except SecretFileError as exc:
+                    raise ProvisioningError(
+                        "The key is gone, but its secret file wasn't removed: %s" % exc, result
+                    ) from exc
 
     def lookup_guard(self):
         # A lookup by hash never creates, so only a lookup by name needs the lock.
@@ -302,7 +307,7 @@ class KeyTask(ResourceTask):
             raise ProvisioningError(
                 "The key %s was created, but its secret could not be written to secret_file: %s The secret is in "
                 "this result (secret) instead; store it now, since OpenRouter can't show it again."
-                % (record["hash"], exc),
+                % (record.get("hash", "(hash unknown)"), exc),
                 self.result,
             ) from exc
         self.result["secret_file"] = self.secret_file

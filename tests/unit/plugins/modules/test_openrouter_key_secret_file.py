@@ -219,3 +219,19 @@ def test_a_path_that_cannot_be_written_fails_before_any_request(run, http, secre
 def test_bad_secret_options_fail_before_any_request(run, http, options, expected):
     result = run(main, name="svc", **options)
     assert result["failed"] and expected in result["msg"] and sent(http) == []
+
+
+def test_a_file_that_cannot_be_removed_after_the_delete_fails_saying_the_key_is_gone(
+    run, http, secret_file, monkeypatch
+):
+    def remove_secret(*args):
+        raise keys.SecretFileError("Can't remove the secret file %s: Read-only file system." % secret_file)
+
+    monkeypatch.setattr(keys, "remove_secret", remove_secret)
+    with open(secret_file, "w") as handle:
+        handle.write("old-secret\n")
+    listing(http, [key(2, name="svc")])
+    http.delete(API + "/keys/" + HASH, json={"deleted": True})
+    result = run(main, name="svc", state="absent", secret_file=secret_file)
+    assert result["failed"] and result["changed"] and result["key"] == {}
+    assert "The key is gone, but its secret file wasn't removed" in result["msg"]
