@@ -32,6 +32,19 @@ options:
     description:
       - Return only keys with exactly this name. Several keys can share a name; all of them are returned.
     type: str
+  name_prefix:
+    description:
+      - Return only keys whose name starts with this text, compared literally and case-sensitively.
+      - For example V(ci-) matches C(ci-pipeline) and C(ci-nightly), but not C(CI-pipeline).
+    type: str
+  name_pattern:
+    description:
+      - Return only keys whose name matches this Python regular expression (C(re.search), so it may match anywhere in
+        the name; anchor it with C(^) and C($) to match the whole name).
+      - An invalid expression fails before any request.
+      - O(name), O(name_prefix) and O(name_pattern) can be combined; a key must pass each one given.
+      - The filters apply after reading every page of the list, as OpenRouter can't filter keys by name.
+    type: str
   workspace_id:
     description:
       - List the keys of this workspace. OpenRouter's default workspace is listed when not given.
@@ -74,6 +87,16 @@ EXAMPLES = r"""
   openrouter.provisioning.openrouter_key_info:
     name: ci-pipeline
   register: ci_keys
+
+- name: Read the keys of the CI team, whose names start with ci-
+  openrouter.provisioning.openrouter_key_info:
+    name_prefix: ci-
+  register: ci_team_keys
+
+- name: Read the keys named like pr-123, whatever the number
+  openrouter.provisioning.openrouter_key_info:
+    name_pattern: '^pr-[0-9]+$'
+  register: preview_keys
 
 - name: Read only enabled keys that have not expired, in one workspace
   openrouter.provisioning.openrouter_key_info:
@@ -150,12 +173,14 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, read_keys
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import key_info_problems, read_keys
 
 DEFINITION = ModuleDefinition(
     argument_spec=dict(
         hash=dict(type="str", no_log=False),
         name=dict(type="str"),
+        name_prefix=dict(type="str"),
+        name_pattern=dict(type="str"),
         workspace_id=dict(type="str"),
         include_disabled=dict(type="bool", default=True),
         include_expired=dict(type="bool", default=True),
@@ -163,7 +188,7 @@ DEFINITION = ModuleDefinition(
         list=dict(type="bool", default=True),
     ),
     run=read_keys,
-    problems=lambda params: KEY.ref_problems(params["hash"]),
+    problems=key_info_problems,
 )
 
 
