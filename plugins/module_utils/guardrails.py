@@ -256,6 +256,11 @@ def guardrail_desired(params):
     for assignment in ASSIGNMENTS:
         if any(not str(ref).strip() for ref in params.get(assignment.kind) or []):
             problems.append("%s must not hold an empty entry." % assignment.kind)
+        if params.get("purge_" + assignment.kind) and params.get(assignment.kind) is None:
+            problems.append(
+                "purge_%s needs %s: give the complete list (an empty one unassigns every one)."
+                % (assignment.kind, assignment.kind)
+            )
     problems = [problem for problem in problems if problem]
     if problems:
         raise PlanError(" ".join(problems), problems=problems)
