@@ -12,9 +12,9 @@ module: openrouter_guardrail
 short_description: Create, update and delete an OpenRouter guardrail and assign keys and members to it
 version_added: 0.2.0
 description:
-  - Manages one OpenRouter guardrail idempotently: a spending limit with a reset interval, allowed and ignored providers
-    and models, zero-data-retention rules per provider, data regions, content filters, and training and publication
-    switches. A guardrail governs the keys and organization members assigned to it.
+  - Manages one OpenRouter guardrail idempotently. A guardrail holds a spending limit with a reset interval, allowed
+    and ignored providers and models, zero-data-retention rules per provider, data regions, content filters, and
+    training and publication switches. It governs the keys and organization members assigned to it.
   - The guardrail is found by O(id) if given, else by O(name) within O(workspace_id) (OpenRouter's default workspace
     when not given). If more than one guardrail bears the name, the module fails and lists their ids.
   - Only the options you give are managed. Those that differ are changed in place with one PATCH that carries only them.
