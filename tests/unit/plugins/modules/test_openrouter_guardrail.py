@@ -10,7 +10,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_guardrail, openrouter_guardrail_info
+from ansible_collections.openrouter.provisioning.plugins.modules import (
+    openrouter_guardrail,
+    openrouter_guardrail_info,
+    openrouter_key,
+)
 from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
 
 emulator_server = emulator_fixtures.emulator_server
@@ -205,3 +209,30 @@ def test_delete_then_info_by_id_is_empty(guardrail):
     assert guardrail(name="gone", state="absent")[0]["changed"] is False
     info, calls = guardrail(openrouter_guardrail_info.main, id=created["guardrail"]["id"])
     assert info["guardrails"] == [] and calls == ["GET /guardrails/%s" % created["guardrail"]["id"]]
+
+
+def test_a_key_takes_its_guardrail_by_name_moves_and_leaves(guardrail):
+    team = guardrail(name="team")[0]["guardrail"]["id"]
+    other = guardrail(name="other")[0]["guardrail"]["id"]
+    key_options = dict(main=openrouter_key.main, name="dev", limit=1)
+    created, calls = guardrail(guardrail="team", diff=True, **key_options)
+    assert created["changed"] and created["secret"] and created["key"]["guardrail_id"] == team
+    assert created["diff"]["before"] == {}
+    assert calls[-1] == "POST /guardrails/%s/assignments/keys" % team
+    again, calls = guardrail(guardrail=team, **key_options)
+    assert again["changed"] is False
+    assert calls == [
+        "GET /keys",
+        "GET /guardrails/assignments/keys",
+    ], "a key that holds the guardrail given by id costs one read"
+    moved, calls = guardrail(guardrail="other", check_mode=True, diff=True, **key_options)
+    assert moved["changed"] and reads_only(calls)
+    assert moved["diff"] == {
+        "before": {"name": "dev", "limit": 1.0, "guardrail_id": team},
+        "after": {"name": "dev", "limit": 1.0, "guardrail_id": other},
+    }
+    left, calls = guardrail(guardrail="", **key_options)
+    assert left["changed"] and calls[-1] == "POST /guardrails/%s/assignments/keys/remove" % team
+    assert guardrail(guardrail="", **key_options)[0]["changed"] is False
+    missing, _calls = guardrail(guardrail="nobody", **key_options)
+    assert missing["failed"] and "guardrail 'nobody' matches no guardrail in workspace" in missing["msg"]
