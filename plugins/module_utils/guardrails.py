@@ -13,6 +13,7 @@ import json
 import re
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.common import ModuleDefinition
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
     MAX_PAGES,
     ResourceTask,
@@ -20,7 +21,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     list_records,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, converge_key
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
     Field,
@@ -405,9 +406,21 @@ def converge_guardrail(client, params, check_mode):
     return GuardrailTask(client, params, check_mode).run()
 
 
-def converge_key_under_guardrail(client, params, check_mode):
-    """openrouter_key's work, then its `guardrail` option: the key holds that guardrail (by id or by name within the
-    key's workspace), or none with an empty string. One read of the key assignments when it already holds it by id."""
+def with_guardrail(definition):
+    """openrouter_key's definition with the `guardrail` option on top of the key's own options and work."""
+    work = definition.run
+
+    def run(client, params, check_mode):
+        return converge_key_under_guardrail(client, params, check_mode, work)
+
+    return ModuleDefinition(
+        dict(definition.argument_spec, guardrail=dict(type="str")), run, definition.problems, **definition.validation
+    )
+
+
+def converge_key_under_guardrail(client, params, check_mode, converge_key):
+    """The key's work, then its `guardrail` option: the key holds that guardrail (by id or by name within the key's
+    workspace), or none with an empty string. One read of the key assignments when it already holds it by id."""
     result = converge_key(client, params, check_mode)
     if params["state"] != "present" or params.get("guardrail") is None:
         return result
