@@ -45,11 +45,16 @@ class Kind:
 
 
 class Text(Kind):
-    """A string that must not be empty: an empty one is more likely a mistake than a wish."""
+    """A string that must not be empty (an empty one is more likely a mistake than a wish), of at most max_length."""
+
+    def __init__(self, max_length=None):
+        self.max_length = max_length
 
     def normalize(self, name, value):
         if not str(value).strip():
             raise ValueError("%s must not be empty; leave the option out instead." % name)
+        if self.max_length is not None and len(str(value)) > self.max_length:
+            raise ValueError("%s must be at most %d characters, got %d." % (name, self.max_length, len(str(value))))
         return value
 
 
@@ -153,10 +158,17 @@ def _canonical(value):
 
 
 class SetOf(Kind):
-    """A list whose order means nothing: compared as a set, null and [] alike."""
+    """A list whose order means nothing: compared as a set, null and [] alike; [] is sent as null (it clears it)."""
 
-    def __init__(self, elements="str"):
+    def __init__(self, elements="str", choices=None):
         self.option = dict(type="list", elements=elements)
+        if choices:
+            self.option["choices"] = list(choices)
+
+    def normalize(self, name, value):
+        if any(isinstance(item, str) and not item.strip() for item in value):
+            raise ValueError("%s must not hold an empty string." % name)
+        return list(value) or None
 
     def differs(self, current, wanted):
         return sorted(set(map(_canonical, current or []))) != sorted(set(map(_canonical, wanted or [])))

@@ -92,6 +92,15 @@ options:
     description:
       - Whether usage through your own provider keys (BYOK) counts against O(limit).
     type: bool
+  guardrail:
+    description:
+      - The guardrail the key holds, by id or by exact name within the key's workspace. A key holds at most one
+        guardrail, so one under another guardrail is moved. An empty string removes the key from its guardrail.
+      - The module reads the organization's key assignments once; a key that already holds the guardrail given by id
+        costs no other request, and one given by name costs one listing of the workspace's guardrails.
+      - Not managed when not given. M(openrouter.provisioning.openrouter_guardrail) manages the guardrail itself.
+    type: str
+    version_added: 0.2.0
   expires_at:
     description:
       - When the key expires, as an ISO 8601 timestamp with a time zone. Fixed at creation (see O(recreate)).
@@ -263,6 +272,10 @@ key:
       description: The key's identifier, to pass as O(hash).
       type: str
       returned: when the key exists
+    guardrail_id:
+      description: The id of the guardrail the key holds after this run, or null.
+      type: str
+      returned: when O(guardrail) is given
     name:
       description: The key's name.
       type: str
@@ -341,6 +354,12 @@ DEFINITION = ModuleDefinition(
 
 def main():
     run_ansible_module(DEFINITION)
+
+
+# The guardrail option sits on top of the key's own options and work (guardrails.py).
+from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import with_guardrail  # noqa: E402
+
+DEFINITION = with_guardrail(DEFINITION)
 
 
 if __name__ == "__main__":
