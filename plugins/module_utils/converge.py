@@ -4,7 +4,7 @@
 """Find one record of a described resource, plan with the reconciler, and carry the plan out through the client.
 
 No Ansible here. What only one resource needs (a key's secret, say) goes into a subclass of ResourceTask through its
-named hooks: lookup_guard(), create(), after_create() and delete_replaced().
+named hooks: lookup_guard(), create(), after_create(), delete_replaced(), prepare() and finish().
 """
 
 from __future__ import absolute_import, division, print_function
@@ -67,6 +67,12 @@ def find(client, resource, ref=None, name=None, scope=None):
     """Return (the record or None, identities of every record with the name when looked up by name, else None)."""
     if ref:
         return get_record(client, resource, ref), None
+    if resource.name_in_path:
+        record = get_record(client, resource, name)
+        # The path takes an identity too: a record found by it under another name is not the one named.
+        if record is None or record.get(resource.name_field) != name:
+            return None, set()
+        return record, {record[resource.identity]}
     matches = records_named(client, resource, name, scope)
     if len(matches) > 1:
         raise PlanError(
@@ -89,6 +95,9 @@ class ResourceTask:
     desired: the normalised fields the user gave (resource.desired()); ref: the identity to look the record up by, if
     given, else it is looked up by the desired name within the desired scope.
     """
+
+    # The query of the delete request (a workspace's confirmation), if any.
+    delete_params = None
 
     def __init__(self, client, resource, desired, state="present", ref=None, recreate="never", check_mode=False):
         self.client = client
@@ -128,6 +137,15 @@ class ResourceTask:
         """Delete the record that a new one replaces."""
         self.after_create(self.delete, current[self.resource.identity])
 
+    def prepare(self, current, step):
+        """Read and plan what goes with the record (its parts), after its plan and before any write, in check mode
+        too; raise a PlanError to stop the run before it changes anything."""
+
+    def finish(self, record):
+        """Carry out what prepare() planned after the record's own write (in check mode, predict it); return the
+        record for the result."""
+        return record
+
     # The generic steps.
 
     def update(self, ref, patch):
@@ -136,7 +154,7 @@ class ResourceTask:
     def delete(self, ref):
         """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
         try:
-            self.client.request("DELETE", self.resource.record_path(ref))
+            self.client.request("DELETE", self.resource.record_path(ref), params=self.delete_params)
         except OpenRouterError as exc:
             if exc.status == 404:
                 return False
@@ -155,10 +173,10 @@ class ResourceTask:
         resource, key = self.resource, self.resource.result_key
         current, named_before = find(self.client, resource, self.ref, self.name, self.scope)
         step = self._decide(current)
+        self.prepare(current, step)
         if self.check_mode or not step.changed:
             self.result[key] = predict(resource, current, step) or {}
-            return self.result
-        if step.action == "delete":
+        elif step.action == "delete":
             self.delete(current[resource.identity])
             self.result[key] = {}
         elif step.action == "update":
@@ -172,6 +190,7 @@ class ResourceTask:
                 self.delete_replaced(current)
             if step.patch:
                 self.result[key] = self.after_create(self.update, new_ref, step.patch)
+        self.result[key] = self.finish(self.result[key])
         return self.result
 
     def _update(self, current, step):
