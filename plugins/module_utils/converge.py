@@ -4,7 +4,8 @@
 """Find one record of a described resource, plan with the reconciler, and carry the plan out through the client.
 
 No Ansible here. What only one resource needs (a key's secret, say) goes into a subclass of ResourceTask through its
-named hooks: lookup_guard(), create(), after_create(), delete_replaced(), prepare() and finish().
+named hooks: lookup_guard(), before_plan(), create(), after_create(), delete_replaced(), prepare() and
+finish().
 """
 
 from __future__ import absolute_import, division, print_function
@@ -121,6 +122,9 @@ class ResourceTask:
         """A context held from the lookup to the end of the run."""
         return contextlib.nullcontext()
 
+    def before_plan(self, current):
+        """Adjust self.desired once the current record (or None) is known, before each plan; raise PlanError to stop."""
+
     def create(self, body, named):
         """Send the create and return the new record.
 
@@ -163,6 +167,7 @@ class ResourceTask:
 
     def _decide(self, current):
         """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
+        self.before_plan(current)
         step = plan(self.resource, current, self.desired, self.state, self.recreate, self.ref)
         self.result.update(changed=step.changed, diff=step.diff)
         if step.action == "fail":

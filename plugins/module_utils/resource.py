@@ -165,10 +165,17 @@ def _canonical(value):
 
 
 class SetOf(Kind):
-    """A list whose order means nothing: compared as a set, null and [] alike."""
+    """A list whose order means nothing: compared as a set, null and [] alike; [] is sent as null (it clears it)."""
 
-    def __init__(self, elements="str"):
+    def __init__(self, elements="str", choices=None):
         self.option = dict(type="list", elements=elements)
+        if choices:
+            self.option["choices"] = list(choices)
+
+    def normalize(self, name, value):
+        if any(isinstance(item, str) and not item.strip() for item in value):
+            raise ValueError("%s must not hold an empty string." % name)
+        return list(value) or None
 
     def differs(self, current, wanted):
         return sorted(set(map(_canonical, current or []))) != sorted(set(map(_canonical, wanted or [])))
