@@ -4,7 +4,7 @@
 """Find one record of a described resource, plan with the reconciler, and carry the plan out through the client.
 
 No Ansible here. What only one resource needs (a key's secret, say) goes into a subclass of ResourceTask through its
-named hooks: lookup_guard(), before_plan(), create(), after_create(), delete_replaced(), prepare() and
+named hooks: lookup_guard(), lookup(), before_plan(), create(), after_create(), delete_replaced(), prepare() and
 finish().
 """
 
@@ -122,6 +122,10 @@ class ResourceTask:
         """A context held from the lookup to the end of the run."""
         return contextlib.nullcontext()
 
+    def lookup(self):
+        """Find the record: (the record or None, the identities bearing the name when looked up by name, else None)."""
+        return find(self.client, self.resource, self.ref, self.name, self.scope)
+
     def before_plan(self, current):
         """Adjust self.desired once the current record (or None) is known, before each plan; raise PlanError to stop."""
 
@@ -176,7 +180,7 @@ class ResourceTask:
 
     def _converge(self):
         resource, key = self.resource, self.resource.result_key
-        current, named_before = find(self.client, resource, self.ref, self.name, self.scope)
+        current, named_before = self.lookup()
         step = self._decide(current)
         self.prepare(current, step)
         if self.check_mode or not step.changed:

@@ -11,12 +11,21 @@ __metaclass__ = type
 
 import itertools
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
     ResourceTask,
     get_record,
     list_records,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import (
+    GUARDRAIL,
+    GUARDRAIL_OPTIONS,
+    GuardrailTask,
+    guardrail_problems,
+)
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Field,
@@ -76,6 +85,14 @@ WORKSPACE = Resource(
     name_in_path=True,
 )
 
+# The guardrail options that set a default guardrail's rules: not its name (OpenRouter fixes it), workspace, id,
+# state or assignments.
+DEFAULT_GUARDRAIL_SPEC = dict(
+    (name, spec)
+    for name, spec in GUARDRAIL_OPTIONS.items()
+    if name not in ("state", "id", "name", "workspace_id", "keys", "purge_keys", "members", "purge_members")
+)
+
 # The options of openrouter_workspace, defined once.
 WORKSPACE_OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -86,6 +103,7 @@ WORKSPACE_OPTIONS = dict(
     budgets=dict(type="dict"),
     purge_budgets=dict(type="bool", default=False),
     include_byok_in_budgets=dict(type="bool"),
+    default_guardrail=dict(type="dict"),
     confirm_default_workspace_deletion=dict(type="bool", default=False),
 )
 
@@ -139,9 +157,57 @@ def desired_parts(params):
     return members, budgets, problems
 
 
+def default_guardrail_params(value):
+    """openrouter_guardrail's params for the default_guardrail option, checked as that module checks them; raises
+    PlanError naming each bad member."""
+    checked = ArgumentSpecValidator(DEFAULT_GUARDRAIL_SPEC).validate(value)
+    problems = [
+        "default_guardrail: %s%s" % ("unknown option " if isinstance(error, UnsupportedError) else "", error)
+        for error in checked.errors
+    ]
+    params = dict((name, spec.get("default")) for name, spec in GUARDRAIL_OPTIONS.items())
+    params.update(checked.validated_parameters)
+    if not problems:
+        problems = ["default_guardrail.%s" % problem for problem in guardrail_problems(params)]
+    if problems:
+        raise PlanError(" ".join(problems), problems=problems)
+    return params
+
+
 def workspace_problems(params):
     """A message for each option that can't work, checked before any request."""
-    return WORKSPACE.problems(params) + desired_parts(params)[2]
+    problems = WORKSPACE.problems(params) + desired_parts(params)[2]
+    if params.get("default_guardrail") is not None:
+        try:
+            default_guardrail_params(params["default_guardrail"])
+        except PlanError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+class DefaultGuardrailTask(GuardrailTask):
+    """A workspace's default guardrail on the guardrail resource's own converge, found by the workspace's
+    default_guardrail_id. Until its first PATCH it answers 404 and holds no rules, so it is planned from an
+    unmaterialised record: a PATCH materialises it, and rules that are all unset need none."""
+
+    def __init__(self, client, params, workspace, fresh, check_mode=False):
+        super(DefaultGuardrailTask, self).__init__(
+            client, dict(params, id=workspace.get("default_guardrail_id")), check_mode
+        )
+        self.workspace = workspace
+        self.fresh = fresh
+
+    def lookup(self):
+        # A workspace this run created (or would create) has none yet: no request needed.
+        current = get_record(self.client, GUARDRAIL, self.ref) if self.ref and not self.fresh else None
+        if current is None:
+            current = GUARDRAIL.new_record()
+            current.update(
+                id=self.ref,
+                name="Workspace %s Default" % self.workspace.get("id"),
+                workspace_id=self.workspace.get("id"),
+            )
+        return current, None
 
 
 def read_members(client, ref):
@@ -190,12 +256,17 @@ class WorkspaceTask(ResourceTask):
         self.byok = params.get("include_byok_in_budgets")
         if params["confirm_default_workspace_deletion"]:
             self.delete_params = {"confirm_default_workspace_deletion": "true"}
+        self.guardrail = None
+        if params.get("default_guardrail") is not None:
+            self.guardrail = default_guardrail_params(params["default_guardrail"])
         self.parts = None
+        self.fresh = False
 
     def prepare(self, current, step):
         if step.action == "delete":
             self._refuse_active_keys(current)
             return
+        self.fresh = current is None
         if step.action == "create":
             # OpenRouter requires a name: a new workspace is named after its slug unless name is given.
             step.body.setdefault("name", step.body["slug"])
@@ -278,9 +349,11 @@ class WorkspaceTask(ResourceTask):
         self.result["changed"] = self.result["changed"] or parts["changed"]
         diff = self.result["diff"]
         self.result["diff"] = dict((side, dict(diff[side], **parts[side])) for side in ("before", "after"))
+        record = dict(record)
+        if self.guardrail is not None:
+            record["default_guardrail"] = self._converge_default_guardrail(record)
         if not self.check_mode and parts["changed"]:
             self._apply(record["id"], parts)
-        record = dict(record)
         if parts["members"] is not None:
             record["members"] = parts["members"]
         if self.budgets is not None:
@@ -288,6 +361,18 @@ class WorkspaceTask(ResourceTask):
         if parts["byok"] is not None:
             record["include_byok_in_budgets"] = parts["byok"]
         return record
+
+    def _converge_default_guardrail(self, record):
+        task = DefaultGuardrailTask(self.client, self.guardrail, record, self.fresh, self.check_mode)
+        try:
+            outcome = task.run()
+        except ProvisioningError as exc:
+            exc.result = dict(self.result, workspace=record)
+            raise
+        self.result["changed"] = self.result["changed"] or outcome["changed"]
+        for side in ("before", "after"):
+            self.result["diff"][side]["default_guardrail"] = outcome["diff"][side]
+        return outcome["guardrail"]
 
     def _apply(self, ref, parts):
         """Members are added before any is removed; budgets deleted first, then PUT in the planned order."""

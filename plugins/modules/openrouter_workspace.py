@@ -146,6 +146,21 @@ options:
       - OpenRouter sets it only together with a budget, so the module sends it with the first budget it sets, or
         sets the widest existing budget again, unchanged, to carry it. It fails if the workspace would have no budget.
     type: bool
+  default_guardrail:
+    description:
+      - The rules of the workspace's default guardrail, the one OpenRouter applies to the workspace's keys and members
+        that hold no other guardrail. Its id is RV(workspace.default_guardrail_id).
+      - Takes the options of C(openrouter_guardrail) that set a guardrail's rules, checked and compared as that module
+        does: C(description), C(limit_usd), C(reset_interval), C(allowed_providers), C(ignored_providers),
+        C(allowed_models), C(ignored_models), C(allowed_data_regions), C(content_filters), C(content_filter_builtins),
+        C(enforce_zdr) and each C(enforce_zdr_*), C(enable_free_model_publication), C(enable_free_model_training),
+        C(enable_paid_model_training), C(allow_safety_retention_google), C(allow_safety_retention_other) and
+        C(include_byok_in_budgets). Its name is fixed by OpenRouter.
+      - Only the rules given are managed, with one PATCH that carries those that differ. Model lists are compared as
+        canonical slugs, reading C(GET /models) only when a list differs as written.
+      - Until its first PATCH the default guardrail doesn't exist (C(GET) answers 404) and holds no rules; the module
+        then plans from those empty rules, so rules that are all unset need no request.
+    type: dict
   confirm_default_workspace_deletion:
     description:
       - Confirm that O(state=absent) may delete the organisation's default workspace, as OpenRouter requires.
@@ -175,6 +190,11 @@ EXAMPLES = r"""
       monthly: 500
       weekly: 100
     include_byok_in_budgets: false
+    default_guardrail:
+      limit_usd: 50
+      reset_interval: monthly
+      allowed_models: [openai/gpt-4o, anthropic/claude-sonnet-4]
+      enforce_zdr: true
 
 - name: Exactly these members and budgets, removing any other
   openrouter.provisioning.openrouter_workspace:
@@ -251,6 +271,11 @@ workspace:
       description: The workspace's budgets, interval to limit in USD.
       type: dict
       returned: when O(budgets) is given
+    default_guardrail:
+      description:
+        - The workspace's default guardrail as the API gives it (or, before its first PATCH, its empty rules).
+      type: dict
+      returned: when O(default_guardrail) is given
     include_byok_in_budgets:
       description: Whether BYOK usage counts against the budgets.
       type: bool

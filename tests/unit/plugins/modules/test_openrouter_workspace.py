@@ -224,3 +224,48 @@ def test_budget_order_finds_a_valid_order_for_every_pair_of_valid_states():
                 kept[interval] = puts[interval]
                 assert order_problem(kept) is None
             assert kept == final
+
+
+GUARD = {"limit_usd": 10, "reset_interval": "monthly", "allowed_models": ["openai/gpt-4o"], "enforce_zdr": True}
+
+
+def test_default_guardrail_is_materialised_by_one_patch_and_compared_as_canonical_slugs(workspace, control):
+    check = workspace(slug="team-g", default_guardrail=GUARD, check_mode=True, diff=True)
+    assert check["changed"] and not check["failed"], check.get("msg")
+    assert [call for call in sent(control) if not call.startswith("GET")] == []
+    created = workspace(slug="team-g", default_guardrail=GUARD, diff=True)
+    guardrail_id = created["workspace"]["default_guardrail_id"]
+    assert sent(control) == [
+        "GET /workspaces/team-g",
+        "POST /workspaces",
+        "GET /models",
+        "PATCH /guardrails/" + guardrail_id,
+    ]
+    assert created["diff"] == check["diff"]
+    guardrail = created["workspace"]["default_guardrail"]
+    assert guardrail["allowed_models"] == ["openai/gpt-4o-2024-05-13"] and guardrail["enforce_zdr_openai"] is True
+    again = workspace(slug="team-g", default_guardrail=GUARD)
+    assert not again["changed"]
+    assert all(call.startswith("GET") for call in sent(control))
+    changed = workspace(slug="team-g", default_guardrail={"limit_usd": 20}, diff=True)
+    assert changed["diff"]["before"]["default_guardrail"] == {"limit_usd": 10.0}
+    assert control.requests()[-1]["body"] == {"limit_usd": 20.0}
+
+
+def test_default_guardrail_with_no_rules_set_needs_no_patch(workspace, control):
+    workspace(slug="team-h")
+    sent(control)
+    result = workspace(slug="team-h", default_guardrail={"allowed_models": []})
+    assert not result["changed"], result
+    assert all(call.startswith("GET") for call in sent(control))
+
+
+def test_a_bad_default_guardrail_fails_with_zero_requests(run, http):
+    result = run(openrouter_workspace.main, slug="t", default_guardrail={"name": "x", "limit_usd": -1})
+    assert (
+        result["failed"]
+        and "default_guardrail: unknown option name. Supported parameters include: allow" in result["msg"]
+    ), result["msg"]
+    result = run(openrouter_workspace.main, slug="t", default_guardrail={"limit_usd": -5, "reset_interval": "daily"})
+    assert result["failed"] and "default_guardrail.limit_usd must be a number of USD" in result["msg"], result["msg"]
+    assert len(http.calls) == 0
