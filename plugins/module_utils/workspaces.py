@@ -106,6 +106,8 @@ WORKSPACE_OPTIONS = dict(
     default_guardrail=dict(type="dict"),
     confirm_default_workspace_deletion=dict(type="bool", default=False),
 )
+# Ids of keys, not secrets.
+WORKSPACE_OPTIONS["io_logging_api_key_ids"]["no_log"] = False
 
 
 def member_resource(ref):

@@ -125,8 +125,8 @@ options:
     default: false
   budgets:
     description:
-      - The workspace's spending budgets, a mapping of interval (V(lifetime), V(monthly), V(weekly), V(daily)) to its
-        limit in USD, greater than 0, for example C({monthly: 500, weekly: 100}).
+      - "The workspace's spending budgets, a mapping of interval (V(lifetime), V(monthly), V(weekly), V(daily)) to its
+        limit in USD, greater than 0, for example C({monthly: 500, weekly: 100})."
       - Budgets not named are kept, unless O(purge_budgets=true).
       - OpenRouter requires the limits that are set to shrink strictly from lifetime to monthly, weekly and daily.
         The module checks the limits you give before any request, and the limits the workspace would end with before
@@ -151,7 +151,7 @@ options:
       - The rules of the workspace's default guardrail, the one OpenRouter applies to the workspace's keys and members
         that hold no other guardrail. Its id is RV(workspace.default_guardrail_id).
       - Takes the options of C(openrouter_guardrail) that set a guardrail's rules, checked and compared as that module
-        does: C(description), C(limit_usd), C(reset_interval), C(allowed_providers), C(ignored_providers),
+        does, namely C(description), C(limit_usd), C(reset_interval), C(allowed_providers), C(ignored_providers),
         C(allowed_models), C(ignored_models), C(allowed_data_regions), C(content_filters), C(content_filter_builtins),
         C(enforce_zdr) and each C(enforce_zdr_*), C(enable_free_model_publication), C(enable_free_model_training),
         C(enable_paid_model_training), C(allow_safety_retention_google), C(allow_safety_retention_other) and
