@@ -265,6 +265,14 @@ class WorkspaceTask(ResourceTask):
         self.fresh = False
 
     def prepare(self, current, step):
+        try:
+            self._prepare(current, step)
+        except PlanError as exc:
+            # Nothing was sent yet: the run changed nothing.
+            exc.result = dict(exc.result, changed=False)
+            raise
+
+    def _prepare(self, current, step):
         if step.action == "delete":
             self._refuse_active_keys(current)
             return
@@ -350,7 +358,9 @@ class WorkspaceTask(ResourceTask):
             return record
         self.result["changed"] = self.result["changed"] or parts["changed"]
         diff = self.result["diff"]
-        self.result["diff"] = dict((side, dict(diff[side], **parts[side])) for side in ("before", "after"))
+        # A create's before stays {}: nothing existed.
+        sides = ("after",) if self.fresh else ("before", "after")
+        self.result["diff"] = dict(diff, **dict((side, dict(diff[side], **parts[side])) for side in sides))
         record = dict(record)
         if self.guardrail is not None:
             record["default_guardrail"] = self._converge_default_guardrail(record)
@@ -372,7 +382,7 @@ class WorkspaceTask(ResourceTask):
             exc.result = dict(self.result, workspace=record)
             raise
         self.result["changed"] = self.result["changed"] or outcome["changed"]
-        for side in ("before", "after"):
+        for side in ("after",) if self.fresh else ("before", "after"):
             self.result["diff"][side]["default_guardrail"] = outcome["diff"][side]
         return outcome["guardrail"]
 

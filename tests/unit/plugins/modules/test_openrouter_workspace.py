@@ -146,7 +146,7 @@ def test_absent_with_active_keys_fails_naming_how_many(workspace, control):
     control.seed(keys=[{"name": "live", "workspace_id": ref}, {"name": "off", "workspace_id": ref, "disabled": True}])
     sent(control)
     result = workspace(slug="team-a", state="absent")
-    assert result["failed"] and "still has 1 active API key(s)" in result["msg"]
+    assert result["failed"] and not result["changed"] and "still has 1 active API key(s)" in result["msg"]
     assert all(call.startswith("GET") for call in sent(control))
 
 
@@ -269,3 +269,15 @@ def test_a_bad_default_guardrail_fails_with_zero_requests(run, http):
     result = run(openrouter_workspace.main, slug="t", default_guardrail={"limit_usd": -5, "reset_interval": "daily"})
     assert result["failed"] and "default_guardrail.limit_usd must be a number of USD" in result["msg"], result["msg"]
     assert len(http.calls) == 0
+
+
+def test_a_create_diff_has_an_empty_before(workspace):
+    result = workspace(check_mode=True, diff=True, default_guardrail=GUARD, **TEAM)
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"]["default_guardrail"]["limit_usd"] == 10.0
+
+
+def test_a_refused_plan_reports_no_change(workspace):
+    workspace(**TEAM)
+    result = workspace(slug="team-a", description="new", budgets={"daily": 200})
+    assert result["failed"] and result["changed"] is False
