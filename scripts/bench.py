@@ -679,6 +679,30 @@ on a busy machine. The module-process figures come from running the AnsiballZ pa
 with getrusage(RUSAGE_CHILDREN)."""
 
 
+# Counted, not timed: the unit test named in it asserts each row.
+GUARDRAIL_REQUESTS = """\
+Not timed: the floor of requests of each openrouter_guardrail path, asserted row by row by
+tests/unit/performance/test_request_counts.py. L is the number of list pages of the workspace's guardrails,
+max(1, ceil(G / 100)) for G guardrails (the list ends where total_count says); A is the pages of the organization's
+assignments of the kind given, read once; K is the pages of the workspace's keys. Check mode sends the same reads and
+no write.
+
+| openrouter_guardrail path | requests |
+|---|---|
+| unchanged, by name | L list |
+| unchanged, by id | 1 GET |
+| model list named by canonical slug, unchanged | L list |
+| model list named by slug, unchanged | L list, 1 GET /models |
+| create by name | L list, 1 POST |
+| update by id | 1 GET, 1 PATCH |
+| delete by name | L list, 1 DELETE |
+| keys given by hash, already assigned | L list, A |
+| keys: some added by name (or by a hash that holds no guardrail) | L list, A, K, 1 bulk assign |
+| keys: some removed (purge_keys) | L list, A, 1 bulk remove |
+| members: some added, some removed | L list, A, 1 bulk assign, 1 bulk remove |
+| openrouter_guardrail_info | L list, or 1 GET by id; with assignments, A for keys and A for members |"""
+
+
 def report(facts, sections, goal_rows, load, elapsed):
     lines = [
         "# Performance",
@@ -709,6 +733,7 @@ def report(facts, sections, goal_rows, load, elapsed):
     )
     for section in sections:
         lines.extend(["## %s" % section.title, "", "Medians of %d runs." % section.runs, "", section.text, ""])
+    lines.extend(["## Guardrail requests", "", GUARDRAIL_REQUESTS, ""])
     lines.extend([WORKSPACE_REQUESTS, "## How to reproduce", "", HOW_TO, ""])
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     list_records,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, converge_key
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
     Field,
@@ -256,6 +256,11 @@ def guardrail_desired(params):
     for assignment in ASSIGNMENTS:
         if any(not str(ref).strip() for ref in params.get(assignment.kind) or []):
             problems.append("%s must not hold an empty entry." % assignment.kind)
+        if params.get("purge_" + assignment.kind) and params.get(assignment.kind) is None:
+            problems.append(
+                "purge_%s needs %s: give the complete list (an empty one unassigns every one)."
+                % (assignment.kind, assignment.kind)
+            )
     problems = [problem for problem in problems if problem]
     if problems:
         raise PlanError(" ".join(problems), problems=problems)
@@ -398,6 +403,61 @@ class GuardrailTask(ResourceTask):
 def converge_guardrail(client, params, check_mode):
     """openrouter_guardrail's work on its validated params."""
     return GuardrailTask(client, params, check_mode).run()
+
+
+def converge_key_under_guardrail(client, params, check_mode):
+    """openrouter_key's work, then its `guardrail` option: the key holds that guardrail (by id or by name within the
+    key's workspace), or none with an empty string. One read of the key assignments when it already holds it by id."""
+    result = converge_key(client, params, check_mode)
+    if params["state"] != "present" or params.get("guardrail") is None:
+        return result
+    try:
+        _key_guardrail(client, result, params["guardrail"], check_mode)
+    except ProvisioningError as exc:
+        # A key created by this run keeps its secret in the failed result.
+        exc.result = dict(result, **exc.result)
+        raise
+    return result
+
+
+def _key_guardrail(client, result, ref, check_mode):
+    record = result["key"]
+    held = ASSIGNMENTS[0].holders(client).get(record.get("hash")) if record.get("hash") else None
+    wanted = ref or None
+    if wanted and wanted != held:
+        workspace_id = record.get("workspace_id")
+        matches = [
+            guardrail["id"]
+            for guardrail in list_records(client, GUARDRAIL, {"workspace_id": workspace_id})
+            if ref in (guardrail["id"], guardrail.get("name"))
+        ]
+        if len(matches) != 1:
+            raise PlanError(
+                "guardrail %r matches %s in %s. Give the id or the name of one guardrail of the key's workspace."
+                % (
+                    ref,
+                    "the guardrails %s" % ", ".join(matches) if matches else "no guardrail",
+                    "workspace %s" % workspace_id if workspace_id else "the default workspace",
+                ),
+                result,
+            )
+        wanted = matches[0]
+    # A created key's diff keeps its empty before.
+    before, after = [dict(result.get("diff", {}).get(side) or {}) for side in ("before", "after")]
+    if before or held:
+        before["guardrail_id"] = held
+    after["guardrail_id"] = wanted
+    result["diff"] = {"before": before, "after": after}
+    record["guardrail_id"] = wanted
+    if wanted == held:
+        return
+    result["changed"] = True
+    if check_mode:
+        return
+    if wanted:
+        ASSIGNMENTS[0].send(client, wanted, [record["hash"]])
+    else:
+        ASSIGNMENTS[0].send(client, held, [record["hash"]], remove=True)
 
 
 def read_guardrails(client, params, check_mode):

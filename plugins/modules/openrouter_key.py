@@ -114,6 +114,15 @@ options:
     type: str
     choices: [never, on_change, always]
     default: never
+  guardrail:
+    description:
+      - The guardrail the key holds, by id or by exact name within the key's workspace. A key holds at most one
+        guardrail, so one under another guardrail is moved. An empty string removes the key from its guardrail.
+      - The module reads the organization's key assignments once; a key that already holds the guardrail given by id
+        costs no other request, and one given by name costs one listing of the workspace's guardrails.
+      - Not managed when not given. See M(openrouter.provisioning.openrouter_guardrail) to manage the guardrail itself.
+    type: str
+    version_added: 0.2.0
 notes:
   - B(Lost responses.) If a create request reaches OpenRouter but its answer is lost (a timeout, a dropped connection,
     a gateway error), the module lists the keys with that name again. A key that appeared is deleted, because its secret
@@ -130,6 +139,7 @@ notes:
     deleted by hash.
 seealso:
   - module: openrouter.provisioning.openrouter_key_info
+  - module: openrouter.provisioning.openrouter_guardrail
 """
 
 EXAMPLES = r"""
@@ -252,6 +262,10 @@ key:
       description: When the key expires (UTC), or null.
       type: str
       returned: success
+    guardrail_id:
+      description: The id of the guardrail the key holds after this run, or null.
+      type: str
+      returned: when O(guardrail) is given
 secret:
   description:
     - The new key's secret, to use as an OpenRouter API key. OpenRouter shows it only once.
@@ -281,11 +295,12 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KEY_OPTIONS, converge_key
+from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import converge_key_under_guardrail
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KEY_OPTIONS
 
 DEFINITION = ModuleDefinition(
-    argument_spec=KEY_OPTIONS,
-    run=converge_key,
+    argument_spec=dict(KEY_OPTIONS, guardrail=dict(type="str")),
+    run=converge_key_under_guardrail,
     problems=KEY.problems,
     required_one_of=[("hash", "name")],
 )

@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.filter.api_keys_plan import api_keys_plan
 from ansible_collections.openrouter.provisioning.plugins.modules import (
+    openrouter_guardrail,
     openrouter_key,
     openrouter_key_info,
     openrouter_workspace,
@@ -32,6 +33,9 @@ run = module_fixtures.run
 emulator_server = emulator_fixtures.emulator_server
 base_url = emulator_fixtures.base_url
 control = emulator_fixtures.control
+api = emulator_fixtures.api
+management_key = emulator_fixtures.management_key
+session = emulator_fixtures.session
 
 PAGE_SIZE = 100
 SIZES = (0, 99, 100, 250)  # keys in the account; 99 and 100 sit on either side of a page edge
@@ -177,6 +181,87 @@ def test_a_run_sends_all_its_requests_over_one_connection(run_emulated, control,
     assert result["changed"]
     assert len(sent(control)) == len(list_pages(250)) + 1
     assert len(connections) == 1
+
+
+# openrouter_guardrail: G guardrails in the default workspace, the target the oldest (so on the last page). Lists of
+# guardrails and assignments page by offset and limit and stop where total_count says, so G guardrails take
+# max(1, ceil(G / 100)) pages. The key listing that resolves key names is one page here (three keys).
+GUARDRAIL_SIZES = (1, 100, 150)
+GUARDRAIL_NAME = "perf-guardrail"
+CANONICAL = "openai/gpt-4o-2024-05-13"
+DEFAULT_WORKSPACE = "00000000-0000-4000-8000-000000000000"
+ASSIGNED = "GET /guardrails/assignments/keys?limit=100&offset=0"
+GUARDRAIL_PATHS = [
+    ("unchanged by name", dict(name=GUARDRAIL_NAME, limit_usd=5), []),
+    ("unchanged by id", dict(id="{id}", limit_usd=5), []),
+    ("models by canonical slug, unchanged", dict(name=GUARDRAIL_NAME, allowed_models=[CANONICAL]), []),
+    ("models by slug, unchanged", dict(name=GUARDRAIL_NAME, allowed_models=["openai/gpt-4o"]), ["GET /models"]),
+    ("create by name", dict(name="perf-new", limit_usd=5, reset_interval="daily"), ["POST /guardrails"]),
+    ("update by id", dict(id="{id}", limit_usd=7), ["PATCH /guardrails/{id}"]),
+    ("delete by name", dict(name=GUARDRAIL_NAME, state="absent"), ["DELETE /guardrails/{id}"]),
+    ("keys unchanged by hash", dict(name=GUARDRAIL_NAME, keys=["{k0}"]), [ASSIGNED]),
+    (
+        "keys: one added by name",
+        dict(name=GUARDRAIL_NAME, keys=["perf-k1"]),
+        [
+            ASSIGNED,
+            "GET /keys?include_disabled=true&include_expired=true&offset=0&workspace_id=" + DEFAULT_WORKSPACE,
+            "POST /guardrails/{id}/assignments/keys",
+        ],
+    ),
+    (
+        "keys: one purged",
+        dict(name=GUARDRAIL_NAME, keys=[], purge_keys=True),
+        [ASSIGNED, "POST /guardrails/{id}/assignments/keys/remove"],
+    ),
+]
+
+
+def guardrail_account(api_call, control, g):
+    """g guardrails, the target the oldest, holding the key perf-k0; return the target's id and the keys' hashes."""
+    keys = dict((key["name"], key["hash"]) for key in control.seed(count=3, name_prefix="perf-k"))
+    target = api_call(
+        "POST",
+        "/guardrails",
+        json={"name": GUARDRAIL_NAME, "limit_usd": 5, "reset_interval": "daily", "allowed_models": [CANONICAL]},
+    ).json()["data"]["id"]
+    api_call("POST", "/guardrails/%s/assignments/keys" % target, json={"key_hashes": [keys["perf-k0"]]})
+    for number in range(g - 1):
+        api_call("POST", "/guardrails", json={"name": "other-%d" % number})
+    control.clear_requests()
+    return dict(id=target, k0=keys["perf-k0"])
+
+
+@pytest.mark.parametrize("check_mode", MODES)
+@pytest.mark.parametrize(
+    "path, options, after, g",
+    [
+        pytest.param(path, options, after, g, id="%s-G%d" % (path.replace(" ", "_"), g))
+        for path, options, after in GUARDRAIL_PATHS
+        for g in GUARDRAIL_SIZES
+    ],
+)
+def test_openrouter_guardrail_sends_the_lookup_then_only_what_it_needs(
+    run_emulated, control, api, path, options, after, g, check_mode
+):
+    ids = guardrail_account(api, control, g)
+    options = dict((name, fill(value, ids)) for name, value in options.items())
+    result = run_emulated(openrouter_guardrail.main, check_mode=check_mode, **options)
+    assert not result["failed"], result["msg"]
+    after = [call.format(**ids) for call in after]
+    writes = [call for call in after if not call.startswith("GET ")]
+    assert result["changed"] == bool(writes)
+    if "id" in options:
+        lookup = ["GET /guardrails/%s" % ids["id"]]
+    else:
+        lookup = ["GET /guardrails?limit=100&offset=%d" % offset for offset in range(0, g, 100)]
+    assert sent(control) == lookup + [call for call in after if not (check_mode and call in writes)]
+
+
+def fill(value, ids):
+    if isinstance(value, list):
+        return [fill(item, ids) for item in value]
+    return value.format(**ids) if isinstance(value, str) else value
 
 
 # openrouter_workspace: (path, the options, whether the workspace exists first with TEAM, the requests a real run
