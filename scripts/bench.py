@@ -640,6 +640,29 @@ def machine_facts():
     ]
 
 
+# Kept in the report as written: request counts the unit tests assert rather than timings.
+WORKSPACE_REQUESTS = """\
+## Requests of openrouter_workspace
+
+Not timed: each row is asserted, in real and in check mode, by `test_openrouter_workspace_sends_the_floor_of_requests`
+in tests/unit/performance/test_request_counts.py. Check mode sends only the GETs of its row. `{ws}` is
+`/workspaces/<id>` and `{dg}` `/guardrails/<default_guardrail_id>`; a lookup by slug is one `GET /workspaces/<slug>`,
+never a listing. `GET /models` is added when a guardrail's model list differs as written. Members and budgets are read
+only when `members`, `budgets` or `include_byok_in_budgets` is given, and never for a workspace the run creates.
+
+| path | requests |
+|---|---|
+| create, settings only | `GET /workspaces/<slug>`, `POST /workspaces` |
+| create, members, 2 budgets | the two above, `POST {ws}/members/add` (per 100 members), a `PUT {ws}/budgets/<i>` each |
+| no change, members, budgets | `GET /workspaces/<slug>`, `GET {ws}/members` (per 100 members), `GET {ws}/budgets` |
+| no change by id, settings only | `GET {ws}` |
+| change settings | `GET /workspaces/<slug>`, `PATCH {ws}` (only the fields that differ) |
+| change two budgets | `GET /workspaces/<slug>`, `GET {ws}/budgets`, a `PUT` per changed budget, in a safe order |
+| default guardrail, first rules | `GET /workspaces/<slug>`, `GET {dg}` (404 until it exists), `PATCH {dg}` |
+| delete | `GET /workspaces/<slug>`, `GET /keys?workspace_id=<id>` (active keys, per 100), `DELETE {ws}` |
+| delete, already gone | `GET /workspaces/<slug>` |
+"""
+
 HOW_TO = """\
 ```
 make bench                 # BENCH_CORE=2.19 by default: builds or reuses .venv/core-2.19, then runs scripts/bench.py
@@ -711,7 +734,7 @@ def report(facts, sections, goal_rows, load, elapsed):
     for section in sections:
         lines.extend(["## %s" % section.title, "", "Medians of %d runs." % section.runs, "", section.text, ""])
     lines.extend(["## Guardrail requests", "", GUARDRAIL_REQUESTS, ""])
-    lines.extend(["## How to reproduce", "", HOW_TO, ""])
+    lines.extend([WORKSPACE_REQUESTS, "## How to reproduce", "", HOW_TO, ""])
     return "\n".join(lines)
 
 

@@ -553,10 +553,10 @@ class OpenRouterClient:
     def update_record(self, path, body):
         return self._data("PATCH", path, body=body)
 
-    def delete_record(self, path):
+    def delete_record(self, path, params=None):
         """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
         try:
-            self.request("DELETE", path)
+            self.request("DELETE", path, params=params)
         except OpenRouterError as exc:
             if exc.status == 404:
                 self._confirm_api(exc)

@@ -4,7 +4,8 @@
 """Find one record of a described resource, plan with the reconciler, and carry the plan out through the client.
 
 No Ansible here. What only one resource needs (a key's secret, say) goes into a subclass of ResourceTask through its
-named hooks: lookup_guard(), before_plan(), create(), after_create() and delete_replaced().
+named hooks: lookup_guard(), lookup(), before_plan(), create(), after_create(), delete_replaced(), prepare() and
+finish().
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,6 +42,12 @@ def find(client, resource, ref=None, name=None, scope=None):
     """Return (the record or None, identities of every record with the name when looked up by name, else None)."""
     if ref:
         return get_record(client, resource, ref), None
+    if resource.name_in_path:
+        record = get_record(client, resource, name)
+        # The path takes an identity too: a record found by it under another name is not the one named.
+        if record is None or record.get(resource.name_field) != name:
+            return None, set()
+        return record, {record[resource.identity]}
     matches = records_named(client, resource, name, scope)
     if len(matches) > 1:
         raise PlanError(
@@ -64,6 +71,9 @@ class ResourceTask:
     given, else it is looked up by the desired name within the desired scope.
     """
 
+    # The query of the delete request (a workspace's confirmation), if any.
+    delete_params = None
+
     def __init__(self, client, resource, desired, state="present", ref=None, recreate="never", check_mode=False):
         self.client = client
         self.resource = resource
@@ -86,6 +96,10 @@ class ResourceTask:
         """A context held from the lookup to the end of the run."""
         return contextlib.nullcontext()
 
+    def lookup(self):
+        """Find the record: (the record or None, the identities bearing the name when looked up by name, else None)."""
+        return find(self.client, self.resource, self.ref, self.name, self.scope)
+
     def before_plan(self, current):
         """Adjust self.desired once the current record (or None) is known, before each plan; raise PlanError to stop."""
 
@@ -105,6 +119,15 @@ class ResourceTask:
         """Delete the record that a new one replaces."""
         self.after_create(self.delete, current[self.resource.identity])
 
+    def prepare(self, current, step):
+        """Read and plan what goes with the record (its parts), after its plan and before any write, in check mode
+        too; raise a PlanError to stop the run before it changes anything."""
+
+    def finish(self, record):
+        """Carry out what prepare() planned after the record's own write (in check mode, predict it); return the
+        record for the result."""
+        return record
+
     # The generic steps.
 
     def update(self, ref, patch):
@@ -112,7 +135,7 @@ class ResourceTask:
 
     def delete(self, ref):
         """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
-        return self.client.delete_record(self.resource.record_path(ref))
+        return self.client.delete_record(self.resource.record_path(ref), params=self.delete_params)
 
     def _decide(self, current):
         """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
@@ -125,12 +148,12 @@ class ResourceTask:
 
     def _converge(self):
         resource, key = self.resource, self.resource.result_key
-        current, named_before = find(self.client, resource, self.ref, self.name, self.scope)
+        current, named_before = self.lookup()
         step = self._decide(current)
+        self.prepare(current, step)
         if self.check_mode or not step.changed:
             self.result[key] = predict(resource, current, step) or {}
-            return self.result
-        if step.action == "delete":
+        elif step.action == "delete":
             self.delete(current[resource.identity])
             self.result[key] = {}
         elif step.action == "update":
@@ -144,6 +167,7 @@ class ResourceTask:
                 self.delete_replaced(current)
             if step.patch:
                 self.result[key] = self.after_create(self.update, new_ref, step.patch)
+        self.result[key] = self.finish(self.result[key])
         return self.result
 
     def _update(self, current, step):

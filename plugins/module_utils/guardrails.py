@@ -12,10 +12,8 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import ModuleDefinition
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
-    MAX_PAGES,
     ResourceTask,
     get_record,
     list_records,
@@ -32,6 +30,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     Resource,
     SetOf,
     Text,
+    WholeListPaging,
 )
 
 FILTER_ACTIONS = ("redact", "block", "flag")
@@ -294,17 +293,11 @@ def pair_problem(desired, now):
 
 
 def canonical_models(client):
-    """{slug: canonical slug} of every model in GET /models, read to the end of total_count."""
-    canonical, offset = {}, 0
-    for _page in range(MAX_PAGES):
-        answer = client.request("GET", "/models", params={"offset": offset} if offset else None)[1]
-        page = answer.get("data") or []
-        canonical.update((model["id"], model.get("canonical_slug") or model["id"]) for model in page)
-        offset += len(page)
-        total = answer.get("total_count")
-        if not page or not isinstance(total, int) or offset >= total:
-            return canonical
-    raise OpenRouterError("GET /models gave more than %d pages; stopped reading it." % MAX_PAGES)
+    """{slug: canonical slug} of every model in GET /models."""
+    return dict(
+        (model["id"], model.get("canonical_slug") or model["id"])
+        for model in client.list_records("/models", identity="id", paging=WholeListPaging())
+    )
 
 
 class GuardrailTask(ResourceTask):

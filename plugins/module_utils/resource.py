@@ -45,16 +45,23 @@ class Kind:
 
 
 class Text(Kind):
-    """A string that must not be empty (an empty one is more likely a mistake than a wish), of at most max_length."""
+    """A string that must not be empty: an empty one is more likely a mistake than a wish.
 
-    def __init__(self, max_length=None):
+    max_length, and pattern with its meaning, check it further where the API would refuse it.
+    """
+
+    def __init__(self, max_length=None, pattern=None, meaning=None):
         self.max_length = max_length
+        self.pattern = re.compile(pattern) if pattern else None
+        self.meaning = meaning
 
     def normalize(self, name, value):
         if not str(value).strip():
             raise ValueError("%s must not be empty; leave the option out instead." % name)
         if self.max_length is not None and len(str(value)) > self.max_length:
             raise ValueError("%s must be at most %d characters, got %d." % (name, self.max_length, len(str(value))))
+        if self.pattern is not None and not self.pattern.match(str(value)):
+            raise ValueError("%s must be %s, got %r." % (name, self.meaning, value))
         return value
 
 
@@ -253,6 +260,18 @@ class OffsetLimitPaging:
         return len(page) < self.size or (isinstance(total, int) and offset + len(page) >= total)
 
 
+class WholeListPaging:
+    """A list that usually comes whole in one answer (GET /models): further pages by offset only while total_count says
+    records remain."""
+
+    def query(self, offset):
+        return {"offset": offset} if offset else {}
+
+    def last(self, page, offset, answer):
+        total = answer.get("total_count")
+        return not isinstance(total, int) or offset + len(page) >= total
+
+
 class Resource:
     """One kind of OpenRouter record, described once for find, plan, check mode, diff and apply.
 
@@ -261,6 +280,7 @@ class Resource:
     name_field: the field a lookup by name matches exactly, within scope (a field sent as a list query) if any;
     list_query: what a lookup by name adds to the list query (so that no record is hidden from it).
     fixed_hint: what a user can do when a fixed field differs; result_key: where the module returns the record.
+    name_in_path: the record path takes the name too (a workspace's slug), so a lookup by name is one GET.
     """
 
     def __init__(
@@ -277,6 +297,7 @@ class Resource:
         ref_meaning=None,
         fixed_hint=None,
         result_key=None,
+        name_in_path=False,
     ):
         self.label = label
         self.plural = label + "s"
@@ -292,6 +313,7 @@ class Resource:
         self.fixed_hint = fixed_hint or "Delete the %s and create it again, or change the option back." % label
         self.result_key = result_key or label
         self.new_placeholder = "(new %s)" % label
+        self.name_in_path = name_in_path
 
     def record_path(self, ref):
         return "%s/%s" % (self.path, ref)

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
   - openrouter.provisioning.attributes
+  - openrouter.provisioning.in_process
 attributes:
   check_mode:
     support: full

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - openrouter.provisioning.connection.ACTION_GROUP
   - openrouter.provisioning.attributes
   - openrouter.provisioning.attributes.INFO_MODULE
+  - openrouter.provisioning.in_process
 options:
   id:
     description:

@@ -338,28 +338,26 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import with_guardrail
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
     KEY_OPTIONS,
     converge_key,
     key_problems,
 )
 
-DEFINITION = ModuleDefinition(
-    argument_spec=KEY_OPTIONS,
-    run=converge_key,
-    problems=key_problems,
-    required_one_of=[("hash", "name")],
+# The guardrail option sits on top of the key's own options and work (guardrails.py).
+DEFINITION = with_guardrail(
+    ModuleDefinition(
+        argument_spec=KEY_OPTIONS,
+        run=converge_key,
+        problems=key_problems,
+        required_one_of=[("hash", "name")],
+    )
 )
 
 
 def main():
     run_ansible_module(DEFINITION)
-
-
-# The guardrail option sits on top of the key's own options and work (guardrails.py).
-from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import with_guardrail  # noqa: E402
-
-DEFINITION = with_guardrail(DEFINITION)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_guardrail,
     openrouter_key,
     openrouter_key_info,
+    openrouter_workspace,
 )
 from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
 from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules import conftest as module_fixtures
@@ -265,3 +266,79 @@ def fill(value, ids):
     if isinstance(value, list):
         return [fill(item, ids) for item in value]
     return value.format(**ids) if isinstance(value, str) else value
+
+
+# openrouter_workspace: (path, the options, whether the workspace exists first with TEAM, the requests a real run
+# sends; check mode sends only the GETs). {ws} is the workspace's path, {guard} its default guardrail's.
+TEAM = dict(slug="perf-team", members=["user_admin"], budgets={"monthly": 50, "weekly": 10})
+WORKSPACE_PATHS = [
+    ("create bare", dict(slug="perf-team"), False, ["GET /workspaces/perf-team", "POST /workspaces"]),
+    (
+        "create with members and budgets",
+        TEAM,
+        False,
+        [
+            "GET /workspaces/perf-team",
+            "POST /workspaces",
+            "POST {ws}/members/add",
+            "PUT {ws}/budgets/monthly",
+            "PUT {ws}/budgets/weekly",
+        ],
+    ),
+    (
+        "unchanged with members and budgets",
+        TEAM,
+        True,
+        ["GET /workspaces/perf-team", "GET {ws}/members?limit=100&offset=0", "GET {ws}/budgets"],
+    ),
+    ("unchanged by id, settings only", dict(id="{id}", name="perf-team"), True, ["GET {ws}"]),
+    ("update settings", dict(slug="perf-team", description="new"), True, ["GET /workspaces/perf-team", "PATCH {ws}"]),
+    (
+        "raise both budgets",
+        dict(slug="perf-team", budgets={"monthly": 100, "weekly": 60}),
+        True,
+        ["GET /workspaces/perf-team", "GET {ws}/budgets", "PUT {ws}/budgets/monthly", "PUT {ws}/budgets/weekly"],
+    ),
+    (
+        "default guardrail, first rules",
+        dict(slug="perf-team", default_guardrail={"limit_usd": 5, "reset_interval": "daily"}),
+        True,
+        ["GET /workspaces/perf-team", "GET {guard}", "PATCH {guard}"],
+    ),
+    (
+        "absent existing",
+        dict(slug="perf-team", state="absent"),
+        True,
+        [
+            "GET /workspaces/perf-team",
+            "GET /keys?include_disabled=false&include_expired=false&offset=0&workspace_id={id}",
+            "DELETE {ws}",
+        ],
+    ),
+    ("absent missing", dict(slug="perf-team", state="absent"), False, ["GET /workspaces/perf-team"]),
+]
+
+
+@pytest.mark.parametrize("check_mode", MODES)
+@pytest.mark.parametrize(
+    "options, exists, calls",
+    [
+        pytest.param(options, exists, calls, id=path.replace(" ", "_"))
+        for path, options, exists, calls in WORKSPACE_PATHS
+    ],
+)
+def test_openrouter_workspace_sends_the_floor_of_requests(run_emulated, control, options, exists, calls, check_mode):
+    ref = run_emulated(openrouter_workspace.main, **TEAM)["workspace"]["id"] if exists else None
+    control.clear_requests()
+    options = dict((name, value.format(id=ref) if isinstance(value, str) else value) for name, value in options.items())
+    result = run_emulated(openrouter_workspace.main, check_mode=check_mode, **options)
+    assert not result["failed"], result["msg"]
+    record = result["workspace"] or {"id": ref}
+    ref = ref or record["id"]
+    expected = [
+        call.format(ws="/workspaces/%s" % ref, id=ref, guard="/guardrails/%s" % record.get("default_guardrail_id"))
+        for call in calls
+        if not check_mode or call.startswith("GET")
+    ]
+    assert result["changed"] == any(not call.startswith("GET") for call in calls)
+    assert sent(control) == expected
