@@ -272,13 +272,14 @@ def fill(value, ids):
 # sends; check mode sends only the GETs). {ws} is the workspace's path, {guard} its default guardrail's.
 TEAM = dict(slug="perf-team", members=["user_admin"], budgets={"monthly": 50, "weekly": 10})
 WORKSPACE_PATHS = [
-    ("create bare", dict(slug="perf-team"), False, ["GET /workspaces/perf-team", "POST /workspaces"]),
+    ("create bare", dict(slug="perf-team"), False, ["GET /workspaces/perf-team", "GET /key", "POST /workspaces"]),
     (
         "create with members and budgets",
         TEAM,
         False,
         [
             "GET /workspaces/perf-team",
+            "GET /key",
             "POST /workspaces",
             "POST {ws}/members/add",
             "PUT {ws}/budgets/monthly",
@@ -303,7 +304,7 @@ WORKSPACE_PATHS = [
         "default guardrail, first rules",
         dict(slug="perf-team", default_guardrail={"limit_usd": 5, "reset_interval": "daily"}),
         True,
-        ["GET /workspaces/perf-team", "GET {guard}", "PATCH {guard}"],
+        ["GET /workspaces/perf-team", "GET {guard}", "GET /key", "PATCH {guard}"],
     ),
     (
         "absent existing",
@@ -315,7 +316,7 @@ WORKSPACE_PATHS = [
             "DELETE {ws}",
         ],
     ),
-    ("absent missing", dict(slug="perf-team", state="absent"), False, ["GET /workspaces/perf-team"]),
+    ("absent missing", dict(slug="perf-team", state="absent"), False, ["GET /workspaces/perf-team", "GET /key"]),
 ]
 
 

@@ -208,7 +208,7 @@ def test_delete_then_info_by_id_is_empty(guardrail):
     assert deleted["changed"] and calls[-1] == "DELETE /guardrails/%s" % created["guardrail"]["id"]
     assert guardrail(name="gone", state="absent")[0]["changed"] is False
     info, calls = guardrail(openrouter_guardrail_info.main, id=created["guardrail"]["id"])
-    assert info["guardrails"] == [] and calls == ["GET /guardrails/%s" % created["guardrail"]["id"]]
+    assert info["guardrails"] == [] and calls == ["GET /guardrails/%s" % created["guardrail"]["id"], "GET /key"]
 
 
 def test_a_key_takes_its_guardrail_by_name_moves_and_leaves(guardrail):

@@ -47,7 +47,8 @@ TEAM = dict(slug="team-a", name="Team A", members=["user_a", "user_b"], budgets=
 def test_create_then_rerun_reads_only(workspace, control):
     check = workspace(check_mode=True, diff=True, **TEAM)
     assert check["changed"] and not check["failed"], check.get("msg")
-    assert sent(control) == ["GET /workspaces/team-a"]
+    # A 404 means "no such workspace" only once GET /key has shown api_url is OpenRouter's.
+    assert sent(control) == ["GET /workspaces/team-a", "GET /key"]
     created = workspace(diff=True, **TEAM)
     assert created["changed"] and created["diff"] == check["diff"]
     assert created["diff"]["after"]["members"] == ["user_a", "user_b"]
@@ -55,6 +56,7 @@ def test_create_then_rerun_reads_only(workspace, control):
     ref = created["workspace"]["id"]
     assert sent(control) == [
         "GET /workspaces/team-a",
+        "GET /key",
         "POST /workspaces",
         "POST /workspaces/%s/members/add" % ref,
         "PUT /workspaces/%s/budgets/monthly" % ref,
@@ -158,7 +160,7 @@ def test_absent_deletes_then_is_a_no_op(workspace, control):
     assert workspace(slug="team-a", state="absent")["changed"]
     assert sent(control)[-1] == "DELETE /workspaces/%s" % ref
     assert not workspace(slug="team-a", state="absent")["changed"]
-    assert sent(control) == ["GET /workspaces/team-a"]
+    assert sent(control) == ["GET /workspaces/team-a", "GET /key"]
 
 
 def test_the_default_workspace_needs_the_confirmation(workspace, control):
@@ -171,7 +173,7 @@ def test_the_default_workspace_needs_the_confirmation(workspace, control):
 def test_a_missing_id_fails_and_never_creates(workspace, control):
     result = workspace(id="00000000-0000-4000-8000-00000000dead", slug="x")
     assert result["failed"] and "never creates a workspace in place of a given id" in result["msg"]
-    assert sent(control) == ["GET /workspaces/00000000-0000-4000-8000-00000000dead"]
+    assert sent(control) == ["GET /workspaces/00000000-0000-4000-8000-00000000dead", "GET /key"]
 
 
 def test_info_lists_every_page(workspace, control):
@@ -237,6 +239,7 @@ def test_default_guardrail_is_materialised_by_one_patch_and_compared_as_canonica
     guardrail_id = created["workspace"]["default_guardrail_id"]
     assert sent(control) == [
         "GET /workspaces/team-g",
+        "GET /key",
         "POST /workspaces",
         "GET /models",
         "PATCH /guardrails/" + guardrail_id,
