@@ -61,7 +61,7 @@ def workspace(session, venv_name):
 
 def sanity(session, core):
     python = harness.CORE_PYTHON[core]
-    with workspace(session, "core-" + core) as (_, env, bindir):
+    with workspace(session, "core-" + core) as (unused_tree, env, bindir):
         harness.prepare_ansible_test()
         # --requirements (local) rather than --venv: both build the same per-test venvs under ~/.ansible/test/venv,
         # but --venv also rebuilds a delegation venv every run (~10 s more). Those venvs are not safe to build
@@ -129,7 +129,7 @@ for _core, _suffix, _env in INTEGRATION_RUNS:
 @nox.session(tags=["lint", "per-run"])
 def lint(session):
     """ansible-lint (production profile, .ansible-lint), antsibull-docs and antsibull-changelog lint, ruff."""
-    with workspace(session, "tools") as (_, env, bindir):
+    with workspace(session, "tools") as (unused_tree, env, bindir):
         checks = {
             "ansible-lint": ["ansible-lint", "--offline", "--nocolor"],
             "antsibull-docs": ["antsibull-docs", "lint-collection-docs", "--plugin-docs", "."],

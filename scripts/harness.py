@@ -70,7 +70,7 @@ def log(message):
 def find_python(version):
     """The interpreter for Python `version`: pyenv's newest patch release, else one on PATH, else None."""
     if shutil.which("pyenv"):
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
         dirs = sorted(
             Path(root, "versions").glob(version + ".*"),
             key=lambda d: [int(p) if p.isdigit() else 0 for p in d.name.split(".")],
@@ -255,7 +255,7 @@ class Runner:
             if self.posargs and name.startswith("units-"):  # UNIT_ARGS: extra pytest arguments
                 args += ["--"] + self.posargs
             process = subprocess.Popen(args, stdout=out, stderr=out)
-            _, status, usage = os.wait4(process.pid, 0)
+            status, usage = os.wait4(process.pid, 0)[1:]
         text = logfile.read_text(errors="replace")
         status = "SKIP" if "Session %s was skipped" % name in text else "PASS" if status == 0 else "FAIL"
         self.record(status, name, time.monotonic() - start, usage.ru_utime + usage.ru_stime, digest(name, text))
@@ -283,7 +283,7 @@ class Runner:
         print("     session             wall   cpu  result")
         for status, name, wall, cpu, line in self.results:
             print("%s %-20s %4ds %4ds  %s" % (status, name, wall, cpu, line))
-        failed = [name for status, name, *_ in self.results if status == "FAIL"]
+        failed = [result[1] for result in self.results if result[0] == "FAIL"]
         for name in failed:
             path = LOGS / (name + ".log")
             if path.exists():
@@ -293,7 +293,7 @@ class Runner:
                 )
                 lines = [line for line in path.read_text(errors="replace").splitlines() if not PIP_CHATTER.match(line)]
                 print("\n".join(lines[-FAILED_LOG_LINES:]))
-        passed = sum(1 for status, *_ in self.results if status == "PASS")
+        passed = sum(1 for result in self.results if result[0] == "PASS")
         print("\nfull logs: tests/output/nox/\nsessions: %d passed, %d failed" % (passed, len(failed)))
         return not failed
 
@@ -318,7 +318,9 @@ def run(argv):
     shutil.rmtree(LOGS, ignore_errors=True)
     LOGS.mkdir(parents=True)
     nox = str(venv("nox") / "nox")
-    listing = subprocess.run([nox, "-f", str(ROOT / "noxfile.py"), "-l", "--json"], capture_output=True, text=True)
+    listing = subprocess.run(
+        [nox, "-f", str(ROOT / "noxfile.py"), "-l", "--json"], capture_output=True, text=True, check=True
+    )
     sessions = [s for s in json.loads(listing.stdout) if "test" in steps or s["tags"][0] in steps]
     runner = Runner(nox, posargs)
     if not find_python("3.12"):
