@@ -13,6 +13,7 @@ sessions that run once. The runner picks new sessions up by these tags, so addin
 """
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -27,8 +28,8 @@ nox.options.default_venv_backend = "none"
 
 CORES = list(harness.CORE_PYTHON)
 
-# Integration runs: (core, session name suffix, extra environment). For issue 14, add the module path on the
-# oldest and newest core:
+# Integration runs: (core, session name suffix, settings for the targets). For issue 14, add the module path on
+# the oldest and newest core:
 #   + [(core, "-module", {"OPENROUTER_PROVISIONING_IN_PROCESS": "false"}) for core in (CORES[0], CORES[-1])]
 INTEGRATION_RUNS = [(core, "", {}) for core in CORES]
 
@@ -81,15 +82,21 @@ def units(session, core):
         session.run(bindir / "python", *pytest, "tests/unit", env=env)
 
 
-def integration(session, core, extra_env):
+def integration(session, core, settings):
     with workspace(session, "core-" + core) as (tree, env, bindir):
         harness.prepare_ansible_test()
         if not harness.integration_targets(tree):
             session.skip("no targets in tests/integration/targets")
+        if settings:
+            # ansible-test passes its targets none of our environment variables; its one channel is the vars file
+            # tests/integration/integration_config.yml, copied along with the targets. So a run's settings go there
+            # as `integration_env`, for the targets' shared setup (a runme.sh runs from targets/<name>/) to export.
+            with open(tree / "tests" / "integration" / "integration_config.yml", "a") as handle:
+                handle.write("\nintegration_env: %s\n" % json.dumps(settings))
         # --local (the core venv, which has requests for the modules) rather than --venv: an ansible-test venv
         # lacks requests and costs ~10 s to build. --continue-on-error: one failing target doesn't hide the others.
         args = ["integration", "--python", harness.CORE_PYTHON[core], "--local", "--continue-on-error", "--color", "no"]
-        status, output = tee([bindir / "ansible-test", *args, "-v", *session.posargs], {**env, **extra_env})
+        status, output = tee([bindir / "ansible-test", *args, "-v", *session.posargs], env)
         missing = [] if session.posargs else harness.missing_targets(tree, output)
         if missing:
             session.error("these targets did not run (check their aliases): " + " ".join(missing))
@@ -109,17 +116,26 @@ def tee(args, env):
     return process.wait(), "".join(lines)
 
 
+def declare(kind, core, run, doc, suffix="", **kwargs):
+    """Declare session <kind>-<core><suffix>, tagged [kind, core-<core>], calling run(session, core, **kwargs)."""
+
+    def session_function(session):
+        run(session, core, **kwargs)
+
+    session_function.__doc__ = doc
+    nox.session(name="%s-%s%s" % (kind, core, suffix), tags=[kind, "core-" + core])(session_function)
+
+
 for _core in CORES:
-    nox.session(name="sanity-" + _core, tags=["sanity", "core-" + _core])(
-        lambda session, core=_core: sanity(session, core)
+    _python = "Python " + harness.CORE_PYTHON[_core]
+    declare("sanity", _core, sanity, "ansible-test sanity on ansible-core %s, %s." % (_core, _python))
+    declare("units", _core, units, "pytest tests/unit on ansible-core %s, %s." % (_core, _python))
+for _core, _suffix, _settings in INTEGRATION_RUNS:
+    _doc = "ansible-test integration, every target, on ansible-core %s %s." % (
+        _core,
+        json.dumps(_settings) if _settings else "",
     )
-    nox.session(name="units-" + _core, tags=["units", "core-" + _core])(
-        lambda session, core=_core: units(session, core)
-    )
-for _core, _suffix, _env in INTEGRATION_RUNS:
-    nox.session(name="integration-" + _core + _suffix, tags=["integration", "core-" + _core])(
-        lambda session, core=_core, env=_env: integration(session, core, env)
-    )
+    declare("integration", _core, integration, _doc.replace(" .", "."), suffix=_suffix, settings=_settings)
 
 
 # ---- Once per run, on the tools venv (.venv/tools). Issue 17's `ansible-builder introspect` check goes here, as
