@@ -1,21 +1,30 @@
-# openrouter.provisioning: the offline test entry points.  Every target builds the venvs it
-# needs under .venv/ (reused while tests/requirements/*.txt are unchanged); see
-# scripts/matrix.sh for what runs and why.
+# openrouter.provisioning: the offline test entry points.  The sessions are in noxfile.py; scripts/harness.py
+# builds the pinned venvs under .venv/ (nox itself too, from Python 3.11), keeps ansible-test working
+# offline, and runs the sessions in parallel lanes with a summary at the end.
 #
-#   make test                   everything: sanity, units, integration for each ansible-core, then lint
-#   make sanity|units|integration [CORE="2.17 2.19"]   one step, for all or some ansible-core versions
-#   make lint                   ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint
-#   make venvs                  only build the per-core venvs
+#   make test                   everything: sanity, units, integration for each ansible-core, lint, docs-check,
+#                               release-check
+#   make sanity|units|integration [CORE="2.17 2.19"] [UNIT_ARGS="-k emulator -x"]
+#                               one kind of session, for all or some ansible-core versions
+#   make lint                   ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint, ruff
+#   make venvs                  only build the venvs
 #   make lock                   re-pin tests/requirements/*.txt from the *.in files
 #   make clean                  remove the venvs and tests/output
+# One session by hand: make nox ARGS=-l, then make nox ARGS="-s units-2.19 -- -k emulator"
 
-MATRIX := scripts/matrix.sh
-export CORE
+HARNESS := python3 scripts/harness.py
 
 .PHONY: test sanity units integration lint venvs lock clean
 
-test sanity units integration lint venvs lock clean:
-	@bash $(MATRIX) $@
+test sanity units integration lint:
+	@$(HARNESS) run $@ $(if $(CORE),--core "$(CORE)") $(if $(UNIT_ARGS),-- $(UNIT_ARGS))
+
+venvs lock clean:
+	@$(HARNESS) $@
+
+.PHONY: nox
+nox:
+	@$(HARNESS) nox $(ARGS)
 
 # ---- The demo, the docs and the release checks (scripts/demo.sh, scripts/release.sh) ----
 #   make demo                   build and install the collection, run demo/demo.yml against the emulator
@@ -30,14 +39,21 @@ test sanity units integration lint venvs lock clean:
 demo:
 	@bash scripts/demo.sh
 
-docs docs-check release-check:
+docs:
 	@bash scripts/release.sh $@
 
-# ---- The benchmark (scripts/bench.sh runs scripts/bench.py in a matrix venv) ----
-#   make bench [BENCH_CORE=2.21]   time the role, the modules and a uri playbook against the emulator
-#                               (about 10 minutes); prints the figures and writes docs/performance.md
+docs-check release-check:
+	@$(HARNESS) run $@
 
-.PHONY: bench
+# ---- The benchmark (scripts/bench.sh runs scripts/bench.py in a core venv) ----
+#   make bench [BENCH_CORE=2.21]   time the role, the modules and a uri playbook against the emulator
+#                               (about 10 minutes); writes docs/performance.json and renders docs/performance.md
+#   make bench-render           re-render docs/performance.md from docs/performance.json (no measuring)
+
+.PHONY: bench bench-render
 
 bench:
 	@bash scripts/bench.sh
+
+bench-render:
+	@bash scripts/bench.sh --render-only

@@ -4,9 +4,11 @@
 """Benchmark the collection against what users do today (issue 7), against the emulator on loopback.
 
 `make bench` runs it with the Python of an ansible-core venv (2.18 or later: the uri playbook uses break_when).
-It prints a report and writes it to docs/performance.md:
+It writes the raw figures to docs/performance.json, then renders docs/performance.md from them with the template
+scripts/performance.md.j2, which holds all of the page's prose (and the goals of issue 7):
 
-    python scripts/bench.py [--runs N] [--output FILE]
+    python scripts/bench.py [--runs N] [--figures FILE.json] [--output FILE.md]
+    python scripts/bench.py --render-only [--figures FILE.json] [--output FILE.md]   # no measuring
 
 --runs N takes every median over N runs (--runs 1 is a quick smoke run). The playbooks it runs are in tests/bench/.
 """
@@ -34,6 +36,9 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOKS = os.path.join(ROOT, "tests", "bench")
+FIGURES = os.path.join(ROOT, "docs", "performance.json")
+PAGE = os.path.join(ROOT, "docs", "performance.md")
+TEMPLATE = os.path.join(ROOT, "scripts", "performance.md.j2")
 EMULATOR = os.path.join(ROOT, "tests", "emulator", "openrouter_emulator.py")
 sys.path.insert(0, os.path.dirname(EMULATOR))
 
@@ -46,7 +51,8 @@ RUNS = {"create": 3, "converge": 3, "listing": 3, "memory": 3, "adhoc": 7}
 # A single command that takes longer than this (seconds) fails the bench rather than stall it.
 COMMAND_TIMEOUT = 600
 MEMORY_SIZES = (0, 1000, 5000, 10000)
-MEMORY_GOAL_MB = 50.0
+CONVERGE_SIZES = (200, 1000)
+WAYS_CREATE = ("role", "loop", "uri")
 REQUEST_KINDS = ("list", "GET", "POST", "PATCH", "DELETE")
 
 # Runs a command, then prints its wall time and peak RSS (KiB) as a last line. A child's peak RSS counts the memory of
@@ -58,8 +64,6 @@ code = subprocess.call(sys.argv[1:])
 print(json.dumps([time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))
 sys.exit(code)
 """
-
-Section = collections.namedtuple("Section", "title runs text figures")
 
 
 def list_pages(count):
@@ -260,7 +264,7 @@ class Bench:
         self.run(
             self.adhoc(module, args), env=dict(self.env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=remote_tmp)
         )
-        for folder, dummy, files in os.walk(remote_tmp):
+        for folder, _subdirs, files in os.walk(remote_tmp):
             for name in files:
                 if name.startswith("AnsiballZ_"):
                     return os.path.join(folder, name)
@@ -277,7 +281,7 @@ class Bench:
         return wall, rss / 1024.0, result
 
     def python(self, code):
-        """Run Python code in a fresh interpreter that can import the collection; return its last line of output, as JSON."""
+        """Run code in a fresh interpreter that can import the collection; return its last output line, as JSON."""
         output = self.run([sys.executable, "-c", code], env=dict(self.env, PYTHONPATH=self.collections))[1]
         return json.loads(output.splitlines()[-1])
 
@@ -285,45 +289,24 @@ class Bench:
 # --- the sections ---------------------------------------------------------------------------------------------------
 
 
+def figures_of(samples, name=lambda key: "/".join(map(str, key))):
+    """{(way, step): Samples} as JSON: {"way/step": {"wall": median seconds, "calls": {kind: count}}}."""
+    return dict((name(key), {"wall": value.median, "calls": dict(value.calls)}) for key, value in samples.items())
+
+
 def section_create(bench, runs):
     keys = bench_keys(50)
-    ways = ("role", "loop", "uri")
     samples = bench.measure(
-        dict((way, [(step, bench.playbook(way, keys)) for step in ("create", "rerun")]) for way in ways),
+        dict((way, [(step, bench.playbook(way, keys)) for step in ("create", "rerun")]) for way in WAYS_CREATE),
         runs,
         prepare=bench.control.reset,
     )
-    rows = []
-    for step in ("create", "rerun"):
-        base = samples["uri", step].median
-        rows.extend(
-            [
-                step,
-                way,
-                describe(samples[way, step].calls),
-                seconds(samples[way, step].median),
-                times(samples[way, step].median, base),
-            ]
-            for way in ways
-        )
-    text = table(["50 keys", "way", "requests", "wall (median)", "vs uri"], rows)
-    per_run = samples["role", "create"].median / 51
-    text += (
-        "\n\nThe role's creates each send a list request more than uri's: openrouter_key looks the name up again "
-        "before it POSTs, its guard against creating a duplicate that appeared since the role's listing. Every way "
-        "runs a module process per created key, the floor for an Ansible loop. The one way below it is to hand the "
-        "role's whole plan to a single module run that makes every change (an `openrouter_keys` module taking the "
-        "list): that would save 49 of the role's 51 module runs, about %s here (an estimate from the role's time "
-        "per module run, not a measurement). It is a new module's interface rather than a small change, so it is "
-        "not built here." % seconds(49 * per_run)
-    )
-    return Section("(a) Create 50 keys, then rerun with nothing to change", runs, text, samples)
+    return {"runs": runs, "samples": figures_of(samples)}
 
 
 def section_converge(bench, runs):
     figures = {}
-    rows = []
-    for count in (200, 1000):
+    for count in CONVERGE_SIZES:
         keys = bench_keys(count)
         for label, seed in (("no change", keys), ("5 changes", with_changes(keys, 5))):
             samples = bench.measure(
@@ -331,58 +314,18 @@ def section_converge(bench, runs):
                 runs,
                 prepare=lambda seed=seed: bench.seed(keys=seed),
             )
-            figures[count, label] = samples
-            base = samples["uri", "run"].median
-            rows.extend(
-                [
-                    "%d keys, %s" % (count, label),
-                    way,
-                    describe(samples[way, "run"].calls),
-                    seconds(samples[way, "run"].median),
-                    times(samples[way, "run"].median, base),
-                ]
-                for way in ("role", "uri")
-            )
-    text = table(["account", "way", "requests", "wall (median)", "vs uri"], rows)
-    text += (
-        "\n\nFor each change the role sends a GET more than uri: openrouter_key reads the key by hash before its "
-        "PATCH, so that the PATCH carries only what differs from the key as it is at that moment."
-    )
-    return Section(
-        "(b) Converge 200 and 1,000 keys, with nothing to change and with 5 limits to change", runs, text, figures
-    )
+            figures.update(figures_of(samples, lambda key, prefix="%d/%s/" % (count, label): prefix + key[0]))
+    return {"runs": runs, "samples": figures}
 
 
 def section_listing(bench, runs):
     figures = {}
+    # The uri listing of 10,000 keys is not run: it pays a module run per page (see the page's template).
     for count, ways in ((1000, ("info", "uri")), (10000, ("info",))):
         bench.seed(count=count)
-        figures[count] = bench.measure(dict((way, [("list", bench.playbook(way, []))]) for way in ways), runs)
-    info, uri, more = (figures[count][way, "list"] for count, way in ((1000, "info"), (1000, "uri"), (10000, "info")))
-    rows = [
-        [
-            "1000 keys",
-            "openrouter_key_info",
-            describe(info.calls),
-            seconds(info.median),
-            times(info.median, uri.median) + " uri's",
-        ],
-        ["1000 keys", "uri pages", describe(uri.calls), seconds(uri.median), "the baseline"],
-        [
-            "10000 keys",
-            "openrouter_key_info",
-            describe(more.calls),
-            seconds(more.median),
-            times(more.median, info.median) + " its time at 1000 keys",
-        ],
-    ]
-    text = table(["account", "way", "requests", "wall (median)", "ratio"], rows)
-    text += (
-        "\n\nThe uri listing of 10,000 keys is not run: it pays a module run per page, 101 of them, about %s a "
-        "run (its 1,000-key time scaled by pages), which would take a third of the bench's time."
-        % seconds(uri.median * list_pages(10000) / list_pages(1000))
-    )
-    return Section("(c) List 1,000 and 10,000 keys", runs, text, figures)
+        samples = bench.measure(dict((way, [("list", bench.playbook(way, []))]) for way in ways), runs)
+        figures.update(figures_of(samples, lambda key, prefix="%d/" % count: prefix + key[0]))
+    return {"runs": runs, "samples": figures}
 
 
 # What the returned records alone take in memory, to tell the module's own share from the cost of returning them.
@@ -403,49 +346,12 @@ def section_memory(bench, runs):
         samples = [bench.module_process(payload) for attempt in range(runs)]
         if any(len(result["api_keys"]) != count for wall, rss, result in samples):
             raise RuntimeError("openrouter_key_info did not return all %d keys" % count)
-        points[count] = (
-            statistics.median(wall for wall, rss, result in samples),
-            statistics.median(rss for wall, rss, result in samples),
-        )
+        points[str(count)] = {
+            "wall": statistics.median(wall for wall, rss, result in samples),
+            "rss_mb": statistics.median(rss for wall, rss, result in samples),
+        }
     held, encoded, listed = bench.python(RECORDS_MEMORY)  # the account still holds the most keys
-    slope, intercept = fit([(count, rss) for count, (wall, rss) in points.items()])
-    worst = max(abs(rss - (intercept + slope * count)) / rss for count, (wall, rss) in points.items())
-    rows = [
-        [
-            "%d keys" % count,
-            list_pages(count),
-            seconds(wall),
-            times(wall, points[0][0]),
-            "%.1f MB" % rss,
-            "%.1f MB" % (intercept + slope * count),
-        ]
-        for count, (wall, rss) in points.items()
-    ]
-    text = table(
-        [
-            "account",
-            "requests (list pages)",
-            "module process wall (median)",
-            "vs 0 keys",
-            "peak RSS (median)",
-            "linear fit",
-        ],
-        rows,
-    )
-    text += (
-        "\n\nThe line is %.1f MB + %.2f KB per key, and no median is more than %.1f%% off it. Of those %.2f KB per "
-        "key, the key records the module returns hold %.2f KB in memory (measured with tracemalloc); the rest is "
-        "mostly `AnsibleModule.exit_json`, which holds several copies of the result at once: its no_log scrub copies every "
-        "record, then it encodes the result to JSON (%.2f KB per key), formats that into the output line and "
-        "encodes it to bytes."
-        % (intercept, slope * 1024, worst * 100, slope * 1024, held / 1024.0 / listed, encoded / 1024.0 / listed)
-    )
-    return Section(
-        "(c) Peak memory of the openrouter_key_info module process",
-        runs,
-        text,
-        {"points": points, "line": (slope, intercept, worst), "held": held / listed},
-    )
+    return {"runs": runs, "points": points, "records": {"held_bytes": held, "json_bytes": encoded, "count": listed}}
 
 
 # One fresh interpreter, timed in parts: Ansible's module API (both modules import it), the HTTP library, the rest of
@@ -509,36 +415,12 @@ def section_adhoc(bench, runs):
         )
         for way, lines in code.items()
     )
-    base = samples["uri", "adhoc"].median
-    text = table(
-        ["way", "requests", "ad hoc wall (median)", "vs uri", "module process wall (median)", "vs uri", "its peak RSS"],
-        [
-            [
-                way,
-                describe(samples[way, "adhoc"].calls),
-                seconds(samples[way, "adhoc"].median),
-                times(samples[way, "adhoc"].median, base),
-                milliseconds(process[way][0]),
-                times(process[way][0], process["uri"][0]),
-                "%.1f MB" % process[way][1],
-            ]
-            for way in calls
-        ],
-    )
-    text += "\n\nThe module process in parts, each part timed in a fresh interpreter (medians):\n\n" + table(
-        ["part", "openrouter_key", "uri"],
-        [
-            [part, milliseconds(parts["openrouter_key"][index]), milliseconds(parts["uri"][index])]
-            for index, part in enumerate(PROFILE_PARTS)
-        ],
-    )
-    text += "\n\nThe HTTP library is `requests` for openrouter_key and `ansible.module_utils.urls` for uri."
-    return Section(
-        "(d) One openrouter_key no-op by hash against one uri GET, both ad hoc",
-        runs,
-        text,
-        {"samples": samples, "process": process, "parts": parts},
-    )
+    return {
+        "runs": runs,
+        "samples": figures_of(samples, lambda key: key[0]),
+        "process": dict((way, {"wall": wall, "rss_mb": rss}) for way, (wall, rss) in process.items()),
+        "parts": parts,
+    }
 
 
 SECTIONS = (
@@ -550,79 +432,7 @@ SECTIONS = (
 )
 
 
-# --- goals and the report -------------------------------------------------------------------------------------------
-
-
-def goals(figures):
-    """(goal, measured, met, why) for each goal of issue 7; why explains a miss from the figures."""
-    create, converge, listing, memory, adhoc = (figures[name] for name, dummy in SECTIONS)
-    at_floor = (
-        create["role", "rerun"].calls == {"list": 1}
-        and all(
-            converge[count, "no change"]["role", "run"].calls == {"list": list_pages(count)} for count in (200, 1000)
-        )
-        and all(listing[count]["info", "list"].calls == {"list": list_pages(count)} for count in (1000, 10000))
-    )
-    rows = [
-        (
-            "Every row of the request table of section 1 holds",
-            "asserted row by row by tests/unit/performance/test_request_counts.py; here every role rerun and every "
-            "listing sent only its ceil((K+1)/100) list pages",
-            at_floor,
-            "a role rerun or a listing sent more than its list pages",
-        )
-    ]
-    for count, limit in ((200, 0.8), (1000, 0.5)):
-        samples = converge[count, "no change"]
-        value = samples["role", "run"].median / samples["uri", "run"].median
-        rows.append(
-            (
-                "The role's rerun at %d keys takes <= %.1f× the uri playbook's" % (count, limit),
-                "%.2f×" % value,
-                value <= limit,
-                "the role pays one module run where uri pays %d, but both pay for starting "
-                "ansible-playbook, which weighs more" % list_pages(count),
-            )
-        )
-    value = create["role", "create"].median / create["uri", "create"].median
-    extra = adhoc["process"]["openrouter_key"][0] - adhoc["process"]["uri"][0]
-    relisted = create["role", "create"].calls["list"] - create["uri", "create"].calls["list"]
-    rows.append(
-        (
-            "Creating 50 keys with the role takes <= 1.1× the uri playbook's time",
-            "%.2f×" % value,
-            value <= 1.1,
-            "both pay a module run per key, but before each POST openrouter_key looks the name up again (%d list "
-            "requests more: its guard against duplicates), an openrouter_key process takes %+.0f ms against a uri "
-            "one (see (d)), and the role runs a few tasks of its own" % (relisted, extra * 1000),
-        )
-    )
-    value = adhoc["samples"]["openrouter_key", "adhoc"].median / adhoc["samples"]["uri", "adhoc"].median
-    parts = adhoc["parts"]
-    rows.append(
-        (
-            "One openrouter_key no-op by hash takes <= 1.1× one uri GET, ad hoc",
-            "%.2f×" % value,
-            value <= 1.1,
-            "the module process takes %+.0f ms against uri's; importing requests takes %s where uri's urls takes %s"
-            % (extra * 1000, milliseconds(parts["openrouter_key"][1]), milliseconds(parts["uri"][1])),
-        )
-    )
-    slope, intercept, worst = memory["line"]
-    peak = memory["points"][MEMORY_SIZES[-1]][1]
-    rows.append(
-        (
-            "Listing 10,000 keys: memory linear in K, peak RSS of the module process < %d MB" % MEMORY_GOAL_MB,
-            "%.1f MB at 10,000 keys, on the line %.1f MB + %.2f KB/key (no median more than %.1f%% off it)"
-            % (peak, intercept, slope * 1024, worst * 100),
-            peak < MEMORY_GOAL_MB and worst < 0.05,
-            "linear, but %.1f MB is the fixed cost of the interpreter, Ansible's module API and requests, and of "
-            "the %.2f KB per key only %.2f KB are the records the module returns; the rest is the copies "
-            "AnsibleModule.exit_json makes to scrub and serialise any result (see (c))"
-            % (intercept, slope * 1024, memory["held"] / 1024.0),
-        )
-    )
-    return rows
+# --- the page: docs/performance.json through the template scripts/performance.md.j2 ----------------------------------
 
 
 def machine_facts():
@@ -640,102 +450,58 @@ def machine_facts():
     ]
 
 
-# Kept in the report as written: request counts the unit tests assert rather than timings.
-WORKSPACE_REQUESTS = """\
-## Requests of openrouter_workspace
-
-Not timed: each row is asserted, in real and in check mode, by `test_openrouter_workspace_sends_the_floor_of_requests`
-in tests/unit/performance/test_request_counts.py. Check mode sends only the GETs of its row. `{ws}` is
-`/workspaces/<id>` and `{dg}` `/guardrails/<default_guardrail_id>`; a lookup by slug is one `GET /workspaces/<slug>`,
-never a listing. `GET /models` is added when a guardrail's model list differs as written. Members and budgets are read
-only when `members`, `budgets` or `include_byok_in_budgets` is given, and never for a workspace the run creates.
-
-| path | requests |
-|---|---|
-| create, settings only | `GET /workspaces/<slug>`, `POST /workspaces` |
-| create, members, 2 budgets | the two above, `POST {ws}/members/add` (per 100 members), a `PUT {ws}/budgets/<i>` each |
-| no change, members, budgets | `GET /workspaces/<slug>`, `GET {ws}/members` (per 100 members), `GET {ws}/budgets` |
-| no change by id, settings only | `GET {ws}` |
-| change settings | `GET /workspaces/<slug>`, `PATCH {ws}` (only the fields that differ) |
-| change two budgets | `GET /workspaces/<slug>`, `GET {ws}/budgets`, a `PUT` per changed budget, in a safe order |
-| default guardrail, first rules | `GET /workspaces/<slug>`, `GET {dg}` (404 until it exists), `PATCH {dg}` |
-| delete | `GET /workspaces/<slug>`, `GET /keys?workspace_id=<id>` (active keys, per 100), `DELETE {ws}` |
-| delete, already gone | `GET /workspaces/<slug>` |
-"""
-
-HOW_TO = """\
-```
-make bench                 # BENCH_CORE=2.19 by default: builds or reuses .venv/core-2.19, then runs scripts/bench.py
-.venv/core-2.19/bin/python scripts/bench.py --runs 1 --output /dev/null   # a quick smoke run that writes nothing
-```
-
-The bench starts the emulator on a free loopback port and points a private Ansible configuration (Ansible's defaults,
-so no pipelining, plus the collection path and the interpreter) at this checkout. It runs the playbooks in tests/bench/:
-`role.yml` (the api_keys role), `loop.yml` (openrouter_key in a loop), `uri.yml` (the baseline: one paged listing with
-`break_when`, then a POST per missing key and a PATCH per changed limit; with no keys it only lists) and `info.yml`
-(openrouter_key_info). Each key has a name and a limit. A run takes about as long as the Machine section says, more
-on a busy machine. The module-process figures come from running the AnsiballZ payload that Ansible built for the module
-(kept with ANSIBLE_KEEP_REMOTE_FILES), started from a small launcher process that reads the module process's peak RSS
-with getrusage(RUSAGE_CHILDREN)."""
+def derived(figures):
+    """What the page states beyond the raw figures: the memory line's fit and the ratios the goals compare."""
+    sections = figures["sections"]
+    points = [(int(count), point["rss_mb"]) for count, point in sections["memory"]["points"].items()]
+    slope, intercept = fit(points)
+    records = sections["memory"]["records"]
+    create, converge, adhoc = (sections[name]["samples"] for name in ("create", "converge", "adhoc"))
+    return {
+        "line": {
+            "intercept_mb": intercept,
+            "kb_per_key": slope * 1024,
+            "worst": max(abs(rss - (intercept + slope * count)) / rss for count, rss in points),
+            "fitted": dict((str(count), intercept + slope * count) for count, rss in points),
+        },
+        "records_kb_per_key": records["held_bytes"] / 1024.0 / records["count"],
+        "json_kb_per_key": records["json_bytes"] / 1024.0 / records["count"],
+        "rerun_ratio": dict(
+            (count, converge["%d/no change/role" % count]["wall"] / converge["%d/no change/uri" % count]["wall"])
+            for count in CONVERGE_SIZES
+        ),
+        "create_ratio": create["role/create"]["wall"] / create["uri/create"]["wall"],
+        "adhoc_ratio": adhoc["openrouter_key"]["wall"] / adhoc["uri"]["wall"],
+        "process_extra": (
+            sections["adhoc"]["process"]["openrouter_key"]["wall"] - sections["adhoc"]["process"]["uri"]["wall"]
+        ),
+        "at_floor": create["role/rerun"]["calls"] == {"list": 1}
+        and all(
+            converge["%d/no change/role" % count]["calls"] == {"list": list_pages(count)} for count in CONVERGE_SIZES
+        )
+        and all(
+            sections["listing"]["samples"]["%d/info" % count]["calls"] == {"list": list_pages(count)}
+            for count in (1000, 10000)
+        ),
+    }
 
 
-# Counted, not timed: the unit test named in it asserts each row.
-GUARDRAIL_REQUESTS = """\
-Not timed: the floor of requests of each openrouter_guardrail path, asserted row by row by
-tests/unit/performance/test_request_counts.py. L is the number of list pages of the workspace's guardrails,
-max(1, ceil(G / 100)) for G guardrails (the list ends where total_count says); A is the pages of the organization's
-assignments of the kind given, read once; K is the pages of the workspace's keys. Check mode sends the same reads and
-no write.
+def render(figures, template=TEMPLATE):
+    """The Markdown page: the template's prose around the figures (and what derived() makes of them)."""
+    import jinja2  # ansible-core's own dependency, in every core venv
 
-| openrouter_guardrail path | requests |
-|---|---|
-| unchanged, by name | L list |
-| unchanged, by id | 1 GET |
-| model list named by canonical slug, unchanged | L list |
-| model list named by slug, unchanged | L list, 1 GET /models |
-| create by name | L list, 1 POST |
-| update by id | 1 GET, 1 PATCH |
-| delete by name | L list, 1 DELETE |
-| keys given by hash, already assigned | L list, A |
-| keys: some added by name (or by a hash that holds no guardrail) | L list, A, K, 1 bulk assign |
-| keys: some removed (purge_keys) | L list, A, 1 bulk remove |
-| members: some added, some removed | L list, A, 1 bulk assign, 1 bulk remove |
-| openrouter_guardrail_info | L list, or 1 GET by id; with assignments, A for keys and A for members |"""
-
-
-def report(facts, sections, goal_rows, load, elapsed):
-    lines = [
-        "# Performance",
-        "",
-        "Generated by `make bench` (scripts/bench.py); do not edit by hand. Every figure comes from one run on one "
-        "machine, against the emulator (tests/emulator/) on loopback. A wall time is the whole command's (the "
-        "`ansible-playbook` or `ansible` process, start to end), the median of several runs; the ways compared take "
-        "turns run by run, and each ratio divides by the baseline's median from the same run. A list request is one "
-        "page (100 keys) of `GET /keys`.",
-        "",
-        "## Machine",
-        "",
-    ]
-    lines.extend("- %s: %s" % fact for fact in facts)
-    lines.extend(
-        [
-            "- load average (1 minute) at the start and the end: %.2f and %.2f" % load,
-            "- the whole bench took %.0f s" % elapsed,
-            "",
-            "## Goals of issue 7",
-            "",
-            table(
-                ["goal", "measured", "met"],
-                [(goal, figure, "yes" if met else "**no**: " + why) for goal, figure, met, why in goal_rows],
-            ),
-            "",
-        ]
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(os.path.dirname(template)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
     )
-    for section in sections:
-        lines.extend(["## %s" % section.title, "", "Medians of %d runs." % section.runs, "", section.text, ""])
-    lines.extend(["## Guardrail requests", "", GUARDRAIL_REQUESTS, ""])
-    lines.extend([WORKSPACE_REQUESTS, "## How to reproduce", "", HOW_TO, ""])
-    return "\n".join(lines)
+    environment.filters.update(describe=describe, seconds=seconds, ms=milliseconds)
+    environment.globals.update(times=times, table=table, list_pages=list_pages)
+    page = environment.get_template(os.path.basename(template))
+    return page.render(f=figures, s=figures["sections"], d=derived(figures), profile_parts=PROFILE_PARTS)
 
 
 def stop(signum, unused_frame):
@@ -743,34 +509,48 @@ def stop(signum, unused_frame):
     sys.exit(128 + signum)
 
 
-def main():
-    signal.signal(signal.SIGTERM, stop)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--runs", type=int, help="runs per median in every section (default: %s)" % RUNS)
-    parser.add_argument(
-        "--output", default=os.path.join(ROOT, "docs", "performance.md"), help="where to write the report"
-    )
-    args = parser.parse_args()
+def measure(runs_override):
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="openrouter-bench-")
     bench = Bench(workdir)
-    sections = []
+    sections = {}
     try:
         for name, run_section in SECTIONS:
-            runs = args.runs or RUNS[name]
+            runs = runs_override or RUNS[name]
             print(
                 "bench: %s, %d runs per median (%.0f s so far)" % (name, runs, time.perf_counter() - started),
                 file=sys.stderr,
             )
-            sections.append(run_section(bench, runs))
+            sections[name] = run_section(bench, runs)
     finally:
         bench.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    goal_rows = goals(dict((name, section.figures) for (name, dummy), section in zip(SECTIONS, sections)))
-    text = report(
-        machine_facts(), sections, goal_rows, (load_at_start, os.getloadavg()[0]), time.perf_counter() - started
-    )
+    return {
+        "machine": machine_facts(),
+        "load": [load_at_start, os.getloadavg()[0]],
+        "elapsed": time.perf_counter() - started,
+        "sections": sections,
+    }
+
+
+def main():
+    signal.signal(signal.SIGTERM, stop)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, help="runs per median in every section (default: %s)" % RUNS)
+    parser.add_argument("--figures", default=FIGURES, help="the JSON file of figures to write, or to read")
+    parser.add_argument("--output", default=PAGE, help="where to write the page rendered from the figures")
+    parser.add_argument("--render-only", action="store_true", help="render --figures into --output; measure nothing")
+    args = parser.parse_args()
+    if args.render_only:
+        with open(args.figures) as handle:
+            figures = json.load(handle)
+    else:
+        figures = measure(args.runs)
+        with open(args.figures, "w") as handle:
+            json.dump(figures, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+    text = render(figures)
     print(text)
     with open(args.output, "w") as handle:
         handle.write(text)

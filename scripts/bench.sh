@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: build or reuse the test matrix's venv for ansible-core $BENCH_CORE (default 2.19), then run
-# scripts/bench.py in it, which prints the figures and writes docs/performance.md. Arguments go to bench.py.
+# scripts/bench.py in it, which writes docs/performance.json and renders docs/performance.md from it.
+# Arguments go to bench.py (--render-only: re-render the page from the JSON without measuring).
 set -euo pipefail
 
-# Reuse the matrix's venv machinery (find_python, ensure_venv, CORE_PYTHON, REQS, VENVS) without running its main.
-eval "$(sed '/^main "\$@"$/d' "$(dirname "${BASH_SOURCE[0]}")/matrix.sh")"
-
-core=${BENCH_CORE:-2.19}
-python=$(find_python "${CORE_PYTHON[$core]:?BENCH_CORE must be one of ${!CORE_PYTHON[*]}}")
-if [ -z "$python" ]; then
-    echo "make bench needs Python ${CORE_PYTHON[$core]} for ansible-core $core (from pyenv or on PATH)." >&2
-    exit 1
-fi
-ensure_venv "core-$core" "$python" "$REQS/core-$core.txt"
-exec "$VENVS/core-$core/bin/python" "$ROOT/scripts/bench.py" "$@"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bin=$(python3 "$HERE/harness.py" venv "core-${BENCH_CORE:-2.19}")
+exec "$bin/python" "$HERE/bench.py" "$@"

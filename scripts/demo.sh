@@ -9,22 +9,20 @@ set -euo pipefail
 
 started=$SECONDS
 
-# Reuse the test harness's venv machinery (find_python, ensure_venv, CORE_PYTHON, REQS, VENVS): load
-# scripts/matrix.sh without running its main. Its paths are relative to its own directory, which is also ours.
-eval "$(sed '/^main "\$@"$/d' "$(dirname "${BASH_SOURCE[0]}")/matrix.sh")"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-# The demo runs on ansible-core 2.19 with Python 3.11; without a 3.11, on 2.21 with Python 3.12.
+# The demo runs on the test matrix's venv for ansible-core 2.19 (Python 3.11); without a 3.11, on 2.21 (Python 3.12).
 for core in 2.19 2.21; do
-    python=$(find_python "${CORE_PYTHON[$core]}")
-    [ -z "$python" ] || break
+    bin=$(python3 "$HERE/harness.py" venv "core-$core") && break
 done
-if [ -z "$python" ]; then
+if [ -z "${bin:-}" ]; then
     echo "make demo needs Python 3.11 or 3.12 (from pyenv or on PATH)." >&2
     exit 1
 fi
-log "venv: .venv/core-$core (Python ${CORE_PYTHON[$core]}, the test matrix's pinned ansible-core $core)"
-ensure_venv "core-$core" "$python" "$REQS/core-$core.txt"
-export PATH="$VENVS/core-$core/bin:$PATH"
+log "venv: .venv/core-$core (the test matrix's pinned ansible-core $core)"
+export PATH="$bin:$PATH"
 
 # Build the collection and install the tarball, as a user would.
 BUILD=$ROOT/build

@@ -14,12 +14,11 @@ bundled with CPython for ensurepip.  This installs pip once, where
 setuptools on Python < 3.12): a sanity run bootstraps a dozen venvs.
 """
 
+import ensurepip
 import glob
 import os
 import runpy
 import sys
-
-import ensurepip
 
 # get-pip.py options that pip itself doesn't take: pip is installed without
 # setuptools or wheel unless they are asked for by name.

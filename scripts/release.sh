@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The docs and release checks, in the tools venv (.venv/tools) of the test matrix.
+# The docs and release checks, in the tools venv (.venv/tools) of the test matrix (noxfile.py runs the checks).
 #
 # Usage: scripts/release.sh docs            regenerate docs/reference/ from the plugins' DOCUMENTATION and the
 #                                           role's argument_specs (antsibull-docs)
@@ -8,24 +8,20 @@
 #                                           galaxy-importer, offline
 set -euo pipefail
 
-# Reuse the test harness's venv machinery (find_python, ensure_venv, make_tree, REQS, VENVS): load
-# scripts/matrix.sh without running its main. Its paths are relative to its own directory, which is also ours.
-eval "$(sed '/^main "\$@"$/d' "$(dirname "${BASH_SOURCE[0]}")/matrix.sh")"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-# The tools venv, chosen as the matrix's lint step chooses it.
+# The tools venv (.venv/tools, pinned in tests/requirements/tools.txt), built or reused by scripts/harness.py.
 use_tools_venv() {
-    local python req=$REQS/tools.txt
-    python=$(find_python 3.12)
-    if [ -z "$python" ]; then
-        python=$(find_python 3.11) req=$REQS/tools.in
-    fi
-    ensure_venv tools "$python" "$req" >&2
-    export PATH="$VENVS/tools/bin:$PATH"
+    local bin
+    bin=$(python3 "$HERE/harness.py" venv tools)
+    export PATH="$bin:$PATH"
 }
 
 # Write the reference pages for the collection's current files into $1.
 generate_docs() {
-    make_tree "$WORK/tree" >/dev/null
+    python3 "$HERE/harness.py" tree "$WORK/tree" >/dev/null
     mkdir -m 0755 "$1"
     ANSIBLE_COLLECTIONS_PATH=$WORK/tree antsibull-docs collection --use-current --squash-hierarchy \
         --output-format simplified-rst --no-add-antsibull-docs-version --no-breadcrumbs --fail-on-error \

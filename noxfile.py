@@ -1,0 +1,178 @@
+"""The offline test matrix as nox sessions: `nox -l` lists them, `make test` runs them all in parallel lanes.
+
+Run one alone (each works on its own fresh copy of the collection, so any of them can run at the same time):
+    make units CORE=2.19            or  python3 scripts/harness.py nox -s units-2.19 -- -k emulator -x
+    python3 scripts/harness.py nox -l   (the list)
+    python3 scripts/harness.py nox -s sanity-2.19 -- --test pylint
+    python3 scripts/harness.py nox -s lint -- ruff   (only the checks whose name starts with "ruff")
+
+The sessions install nothing themselves (venv_backend "none"): the pinned, shared venvs, the collection tree and
+what ansible-test needs offline come from scripts/harness.py, which also holds the parallel runner behind `make test`.
+Each session's first tag is its kind (what `make <kind>` runs); the second is "core-<X>", or "per-run" for the
+sessions that run once. The runner picks new sessions up by these tags, so adding one here adds it to `make test`.
+"""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import nox
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts"))
+import harness  # noqa: E402 (found through the path above)
+
+nox.options.default_venv_backend = "none"
+
+CORES = list(harness.CORE_PYTHON)
+
+# Integration runs: (core, session name suffix, settings for the targets). For issue 14, add the module path on
+# the oldest and newest core:
+#   + [(core, "-module", {"OPENROUTER_PROVISIONING_IN_PROCESS": "false"}) for core in (CORES[0], CORES[-1])]
+INTEGRATION_RUNS = [(core, "", {}) for core in CORES]
+
+
+@contextlib.contextmanager
+def workspace(session, venv_name):
+    """Yield (tree, env, bin): a fresh copy of the collection, made the working directory, and the
+    environment with .venv/<venv_name>/bin first on PATH. A missing interpreter skips the session."""
+    try:
+        bindir = harness.venv(venv_name)
+    except harness.Unavailable as error:
+        session.skip(str(error))
+    with tempfile.TemporaryDirectory(prefix="openrouter-nox-") as work:
+        tree = harness.make_tree(work)
+        env = {
+            "PATH": str(bindir) + os.pathsep + os.environ["PATH"],
+            # Where the collection is found (pytest-ansible's --ansible-unit-inject-only, ansible-lint's syntax check).
+            "ANSIBLE_COLLECTIONS_PATH": work,
+            "ANSIBLE_HOME": os.path.join(work, "ansible-home"),  # ansible's tmp and cache, out of $HOME
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "NO_COLOR": "1",
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        session.chdir(tree)
+        try:
+            yield tree, env, bindir
+        finally:
+            session.chdir(harness.ROOT)
+
+
+def sanity(session, core):
+    python = harness.CORE_PYTHON[core]
+    with workspace(session, "core-" + core) as (unused_tree, env, bindir):
+        harness.prepare_ansible_test()
+        # --requirements (local) rather than --venv: both build the same per-test venvs under ~/.ansible/test/venv,
+        # but --venv also rebuilds a delegation venv every run (~10 s more). Those venvs are not safe to build
+        # concurrently, hence the lock per Python.
+        with harness.locked("sanity-" + python):
+            args = ["sanity", "--python", python, "--requirements", "--color", "no", *session.posargs]
+            session.run(bindir / "ansible-test", *args, env=env)
+
+
+def units(session, core):
+    with workspace(session, "core-" + core) as (tree, env, bindir):
+        if not any(tree.glob("tests/unit/**/test_*.py")):
+            session.skip("no unit tests (tests/unit/**/test_*.py) yet")
+        # --ansible-unit-inject-only with ANSIBLE_COLLECTIONS_PATH: pytest-ansible would otherwise build a
+        # collections/ symlink farm, which ansible-test sanity rejects.
+        pytest = ["-m", "pytest", "--ansible-unit-inject-only", "-p", "no:cacheprovider", "-ra", *session.posargs]
+        session.run(bindir / "python", *pytest, "tests/unit", env=env)
+
+
+def integration(session, core, settings):
+    with workspace(session, "core-" + core) as (tree, env, bindir):
+        harness.prepare_ansible_test()
+        if not harness.integration_targets(tree):
+            session.skip("no targets in tests/integration/targets")
+        if settings:
+            # ansible-test passes its targets none of our environment variables; its one channel is the vars file
+            # tests/integration/integration_config.yml, copied along with the targets. So a run's settings go there
+            # as `integration_env`, for the targets' shared setup (a runme.sh runs from targets/<name>/) to export.
+            with open(tree / "tests" / "integration" / "integration_config.yml", "a") as handle:
+                handle.write("\nintegration_env: %s\n" % json.dumps(settings))
+        # --local (the core venv, which has requests for the modules) rather than --venv: an ansible-test venv
+        # lacks requests and costs ~10 s to build. --continue-on-error: one failing target doesn't hide the others.
+        args = ["integration", "--python", harness.CORE_PYTHON[core], "--local", "--continue-on-error", "--color", "no"]
+        status, output = tee([bindir / "ansible-test", *args, "-v", *session.posargs], env)
+        missing = [] if session.posargs else harness.missing_targets(tree, output)
+        if missing:
+            session.error("these targets did not run (check their aliases): " + " ".join(missing))
+        if status:
+            session.error("ansible-test integration failed (exit %d)" % status)
+
+
+def tee(args, env):
+    """Run args with env added, streaming its output; return (exit status, output) for checks on what ran."""
+    session_env = {**os.environ, **env}
+    process = subprocess.Popen(args, env=session_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:
+        sys.stdout.write(line)
+        lines.append(line)
+    sys.stdout.flush()
+    return process.wait(), "".join(lines)
+
+
+def declare(kind, core, run, doc, suffix="", **kwargs):
+    """Declare session <kind>-<core><suffix>, tagged [kind, core-<core>], calling run(session, core, **kwargs)."""
+
+    def session_function(session):
+        run(session, core, **kwargs)
+
+    session_function.__doc__ = doc
+    nox.session(name="%s-%s%s" % (kind, core, suffix), tags=[kind, "core-" + core])(session_function)
+
+
+for _core in CORES:
+    _python = "Python " + harness.CORE_PYTHON[_core]
+    declare("sanity", _core, sanity, "ansible-test sanity on ansible-core %s, %s." % (_core, _python))
+    declare("units", _core, units, "pytest tests/unit on ansible-core %s, %s." % (_core, _python))
+for _core, _suffix, _settings in INTEGRATION_RUNS:
+    _doc = "ansible-test integration, every target, on ansible-core %s %s." % (
+        _core,
+        json.dumps(_settings) if _settings else "",
+    )
+    declare("integration", _core, integration, _doc.replace(" .", "."), suffix=_suffix, settings=_settings)
+
+
+# ---- Once per run, on the tools venv (.venv/tools). Issue 17's `ansible-builder introspect` check goes here, as
+# a session tagged ["ee", "per-run"] that runs it on the workspace's tree. ----
+
+
+@nox.session(tags=["lint", "per-run"])
+def lint(session):
+    """ansible-lint (production profile, .ansible-lint), antsibull-docs and antsibull-changelog lint, ruff."""
+    with workspace(session, "tools") as (unused_tree, env, bindir):
+        checks = {
+            "ansible-lint": ["ansible-lint", "--offline", "--nocolor"],
+            "antsibull-docs": ["antsibull-docs", "lint-collection-docs", "--plugin-docs", "."],
+            "antsibull-changelog": ["antsibull-changelog", "lint"],
+            "ruff-format": ["ruff", "format", "--no-cache", "--check", "--diff", "."],
+            "ruff-check": ["ruff", "check", "--no-cache", "--output-format", "concise", "."],
+        }
+        chosen = [name for name in checks if not session.posargs or name.startswith(tuple(session.posargs))]
+        failed = []
+        for name in chosen:  # all of them, whatever fails first
+            session.log("---- " + name)
+            try:
+                session.run(bindir / checks[name][0], *checks[name][1:], env=env)
+            except nox.command.CommandFailed:
+                failed.append(name)
+        if failed:
+            session.error("lint failed: " + " ".join(failed))
+        session.log("lint passed: " + " ".join(chosen))
+
+
+@nox.session(name="docs-check", tags=["docs-check", "per-run"])
+def docs_check(session):
+    """Fail if docs/reference/ is stale (scripts/release.sh regenerates it into a temp dir and compares)."""
+    session.run("bash", harness.ROOT / "scripts" / "release.sh", "docs-check", external=True)
+
+
+@nox.session(name="release-check", tags=["release-check", "per-run"])
+def release_check(session):
+    """Build the tarball, check its file list and import it with galaxy-importer, offline (scripts/release.sh)."""
+    session.run("bash", harness.ROOT / "scripts" / "release.sh", "release-check", external=True)
