@@ -28,10 +28,11 @@ nox.options.default_venv_backend = "none"
 
 CORES = list(harness.CORE_PYTHON)
 
-# Integration runs: (core, session name suffix, settings for the targets). For issue 14, add the module path on
-# the oldest and newest core:
-#   + [(core, "-module", {"OPENROUTER_PROVISIONING_IN_PROCESS": "false"}) for core in (CORES[0], CORES[-1])]
-INTEGRATION_RUNS = [(core, "", {}) for core in CORES]
+# Integration runs: (core, session name suffix, variables for every playbook of the targets). Every core runs the
+# targets as users do (in-process on the controller); the oldest and newest run them again on the module path.
+INTEGRATION_RUNS = [(core, "", {}) for core in CORES] + [
+    (core, "-module", {"openrouter_provisioning_in_process": False}) for core in (CORES[0], CORES[-1])
+]
 
 
 @contextlib.contextmanager
@@ -89,10 +90,10 @@ def integration(session, core, settings):
             session.skip("no targets in tests/integration/targets")
         if settings:
             # ansible-test passes its targets none of our environment variables; its one channel is the vars file
-            # tests/integration/integration_config.yml, copied along with the targets. So a run's settings go there
-            # as `integration_env`, for the targets' shared setup (a runme.sh runs from targets/<name>/) to export.
+            # tests/integration/integration_config.yml, copied along with the targets, which the targets' shared
+            # setup (setup_emulator/emulator.sh) hands to every playbook as extra vars.
             with open(tree / "tests" / "integration" / "integration_config.yml", "a") as handle:
-                handle.write("\nintegration_env: %s\n" % json.dumps(settings))
+                handle.writelines("\n%s: %s\n" % (name, json.dumps(value)) for name, value in settings.items())
         # --local (the core venv, which has requests for the modules) rather than --venv: an ansible-test venv
         # lacks requests and costs ~10 s to build. --continue-on-error: one failing target doesn't hide the others.
         args = ["integration", "--python", harness.CORE_PYTHON[core], "--local", "--continue-on-error", "--color", "no"]
@@ -138,8 +139,7 @@ for _core, _suffix, _settings in INTEGRATION_RUNS:
     declare("integration", _core, integration, _doc.replace(" .", "."), suffix=_suffix, settings=_settings)
 
 
-# ---- Once per run, on the tools venv (.venv/tools). Issue 17's `ansible-builder introspect` check goes here, as
-# a session tagged ["ee", "per-run"] that runs it on the workspace's tree. ----
+# ---- Once per run, on the tools venv (.venv/tools). ----
 
 
 @nox.session(tags=["lint", "per-run"])
@@ -164,6 +164,13 @@ def lint(session):
         if failed:
             session.error("lint failed: " + " ".join(failed))
         session.log("lint passed: " + " ".join(chosen))
+
+
+@nox.session(tags=["ee", "per-run"])
+def ee(session):
+    """The execution environment metadata as ansible-builder reads it: introspect and create, offline."""
+    with workspace(session, "tools") as (tree, env, unused_bindir):
+        session.run("bash", tree / "scripts" / "ee_check.sh", tree, env=env, external=True)
 
 
 @nox.session(name="docs-check", tags=["docs-check", "per-run"])

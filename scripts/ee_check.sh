@@ -33,7 +33,7 @@ fail() {
 
 echo "== build and install the collection"
 ansible-galaxy collection build "$ROOT" --output-path "$WORK" >/dev/null
-ansible-galaxy collection install --offline -p "$WORK/collections" "$WORK"/openrouter-provisioning-*.tar.gz 2>&1 |
+ansible-galaxy collection install --offline --force -p "$WORK/collections" "$WORK"/openrouter-provisioning-*.tar.gz 2>&1 |
     grep -v 'is not part of the configured Ansible collections paths' || true
 [ -f "$WORK/collections/ansible_collections/openrouter/provisioning/meta/execution-environment.yml" ] ||
     fail "the installed collection has no meta/execution-environment.yml"
