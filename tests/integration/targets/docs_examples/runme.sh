@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Run every YAML example of README.md and docs/*.md as written, in page order, against the emulator. The only setup is
+# the one the guide documents: OPENROUTER_API_URL and OPENROUTER_MANAGEMENT_KEY in the environment (emulator.sh), and
+# the controller's Python as the local interpreter.
+set -eu
+source ../setup_emulator/emulator.sh
+collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/openrouter/provisioning"
+work="$(mktemp -d)"
+trap 'kill "${emulator_pid}" 2>/dev/null; rm -rf "${emulator_out}" "${work}"' EXIT
+pages=(README.md)
+for page in "${collection}"/docs/*.md; do pages+=("docs/$(basename "${page}")"); done
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+"${python}" examples.py "${collection}" "${work}" "${pages[@]}"
+"${python}" - "${work}/manifest.json" <<'PY' |
+import json, sys
+for example in json.load(open(sys.argv[1])):
+    print("%s\t%s\t%s" % (example["where"], example["dir"], example["playbook"]))
+PY
+while IFS=$'\t' read -r where dir playbook; do
+    echo "=== ${where}"
+    (cd "${dir}" && ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=${python}" "${playbook}" "$@") ||
+        { echo "docs_examples: the example at ${where} failed" >&2; exit 1; }
+done
