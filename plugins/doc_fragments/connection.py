@@ -17,18 +17,45 @@ options:
         and E(OPENROUTER_API_KEY) that is set is used.
       - Required, either as this option or through one of those environment variables.
       - It is never logged or returned.
+      - "A key exported in the environment of the controller becomes part of the facts when a play on C(localhost)
+        gathers facts (C(ansible_env)), and so lands in the fact cache if one is configured. Use C(gather_facts: false)
+        in such plays, or pass the key from a vaulted variable instead."
+      - When a request fails with HTTP 401 or 403 and the key came from one of those variables, the message names it.
     type: str
     aliases: [provisioning_key]
+  management_key_file:
+    description:
+      - The path of a file that holds the management key alone (surrounding whitespace is ignored), read when the task
+        runs, on the host that runs the module (the controller for a task on V(localhost)).
+      - When set, it is used instead of O(management_key) and the environment variables, so the key stays out of the
+        environment and of Ansible's variables. Keep the file readable only by its owner.
+      - A file that can't be read, is empty or holds more than the key fails the task before any request.
+    type: path
   api_url:
     description:
       - The base URL of the OpenRouter API, without a trailing C(/keys).
       - If not set, the environment variable E(OPENROUTER_API_URL) is used, and then the default.
-      - Must start with C(http://) or C(https://).
+      - Must start with C(http://) or C(https://). C(http://) to a host other than this machine (V(localhost) or a
+        loopback address) is refused unless O(allow_plain_http=true), since it would send O(management_key) in clear
+        text.
+      - Redirects are not followed. A base URL that redirects, that answers with something other than OpenRouter's JSON,
+        or that answers HTTP 404 to C(GET /key) fails with a message to check this option.
     type: str
     default: https://openrouter.ai/api/v1
+  allow_plain_http:
+    description:
+      - Allow an O(api_url) that starts with C(http://) and points to another machine.
+      - This sends O(management_key) unencrypted, readable by anyone on the network path. Use it only for a test
+        endpoint on a network you trust. Plain HTTP to this machine (V(localhost), C(127.0.0.1), C(::1)) is always
+        allowed.
+    type: bool
+    default: false
   timeout:
     description:
-      - Seconds to wait for each HTTP request to connect and for each response to arrive. Must be greater than 0.
+      - The most seconds one HTTP request may take, from connecting to the last byte of the answer. Must be greater
+        than 0.
+      - It is a deadline for each try, not a bound on each read, so a server that trickles its answer can't hold a try
+        longer. O(retries) and O(retry_max_time) bound the tries.
     type: float
     default: 30
   validate_certs:

@@ -59,33 +59,53 @@ _value:
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems, plan
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, ROLE_ITEM_FIELDS, role_item_spec
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan
 
-ITEM_OPTIONS = ("name", "state", "limit", "limit_reset", "include_byok_in_limit", "disabled", "expires_at", "recreate")
-CHOICES = {"state": ("present", "absent"), "recreate": ("never", "on_change", "always")}
+ITEM_SPEC = role_item_spec()
+ITEM_VALIDATOR = ArgumentSpecValidator(ITEM_SPEC)
+# One validator per field, to name the field of each error: the validator's own messages don't.
+FIELD_VALIDATORS = dict(
+    (field, ArgumentSpecValidator({field: dict(ITEM_SPEC[field], required=False)})) for field in ITEM_SPEC
+)
+
+
+def _field_problem(field, value):
+    """The message for a field whose value the item spec refuses, naming the field and what it takes."""
+    spec = ITEM_SPEC[field]
+    if spec.get("choices"):
+        return "%s must be one of %s, got %r." % (field, ", ".join(spec["choices"]), value)
+    if spec["type"] == "bool":
+        return "%s must be true or false, got %r." % (field, value)
+    return "%s must be of type %s, got %r." % (field, spec["type"], value)
 
 
 def _checked_item(item):
-    """Return (the item with its booleans converted, list of problems): the checks the module's argument spec makes."""
-    item = dict(item)
+    """Return (the given fields, checked and converted by the item's argument spec, list of problems)."""
+    given = dict((field, value) for field, value in item.items() if value is not None)
     problems = []
-    unknown = sorted(str(field) for field in set(item) - set(ITEM_OPTIONS))
+    unknown = sorted(str(field) for field in set(item) - set(ITEM_SPEC))
     if unknown:
-        problems.append("unknown field(s) %s; the fields are %s." % (", ".join(unknown), ", ".join(ITEM_OPTIONS)))
+        problems.append("unknown field(s) %s; the fields are %s." % (", ".join(unknown), ", ".join(ROLE_ITEM_FIELDS)))
     if not isinstance(item.get("name"), str) or not item["name"].strip():
         problems.append("name is required and must be a non-empty string.")
-    for field, choices in CHOICES.items():
-        if item.get(field) is not None and item[field] not in choices:
-            problems.append("%s must be one of %s, got %r." % (field, ", ".join(choices), item[field]))
-    for field in ("disabled", "include_byok_in_limit"):
-        if item.get(field) is not None:
-            try:
-                item[field] = boolean(item[field], strict=True)
-            except TypeError:
-                problems.append("%s must be true or false, got %r." % (field, item[field]))
-    return item, problems
+        given.pop("name", None)
+    known = dict((field, value) for field, value in given.items() if field in ITEM_SPEC)
+    validated = ITEM_VALIDATOR.validate(known)
+    if not validated.error_messages:
+        return dict((field, validated.validated_parameters[field]) for field in known), problems
+    checked = {}
+    for field, value in known.items():
+        one = FIELD_VALIDATORS[field].validate({field: value})
+        if one.error_messages:
+            problems.append(_field_problem(field, value))
+        else:
+            checked[field] = one.validated_parameters[field]
+    return checked, problems
 
 
 def api_keys_plan(existing, desired, exclusive=False):
@@ -99,8 +119,10 @@ def api_keys_plan(existing, desired, exclusive=False):
             continue
         label = "openrouter_api_keys[%d] (%s)" % (index, item.get("name"))
         item, problems = _checked_item(item)
-        wanted, value_problems = desired_problems(dict((field, item[field]) for field in ITEM_OPTIONS if field in item))
-        problems.extend(value_problems)
+        try:
+            wanted = KEY.desired(item)
+        except PlanError as exc:
+            problems.extend(exc.problems)
         if isinstance(item.get("name"), str) and item["name"] in seen:
             problems.append(
                 "the name is also given by openrouter_api_keys[%d]; each name must be unique." % seen[item["name"]]
@@ -129,11 +151,11 @@ def api_keys_plan(existing, desired, exclusive=False):
                 % (label, len(matches), ", ".join(record["hash"] for record in matches))
             )
         current = matches[0] if matches else None
-        step = plan(current, wanted, item.get("state") or "present", item.get("recreate") or "never")
+        step = plan(KEY, current, wanted, item.get("state") or "present", item.get("recreate") or "never")
         if step.action == "fail":
             raise AnsibleFilterError("%s: %s" % (label, step.reason))
         if step.changed:
-            options = dict((field, value) for field, value in item.items() if value is not None)
+            options = dict(item)
             if current:
                 options["hash"] = current["hash"]
             changes.append(
@@ -148,7 +170,7 @@ def api_keys_plan(existing, desired, exclusive=False):
         listed = set(item["name"] for item in desired)
         for record in existing:
             if record.get("name") not in listed:
-                step = plan(record, {}, "absent")
+                step = plan(KEY, record, {}, "absent")
                 changes.append(
                     {
                         "name": record.get("name"),

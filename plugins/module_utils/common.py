@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
@@ -14,6 +16,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     OpenRouterClient,
+    is_loopback,
     redact,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
@@ -32,13 +35,44 @@ def connection_argument_spec():
         validate_certs=dict(type="bool", default=True),
         retries=dict(type="int", default=5),
         retry_max_time=dict(type="float", default=60.0),
+        allow_plain_http=dict(type="bool", default=False),
+        management_key_file=dict(type="path"),
     )
+
+
+def with_key_from_file(params):
+    """Return params with management_key read from management_key_file when that is set, and the problems found."""
+    path = params.get("management_key_file")
+    if not path:
+        return params, []
+    try:
+        with open(path) as handle:
+            key = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return params, ["management_key_file %s can't be read: %s." % (path, getattr(exc, "strerror", None) or exc)]
+    if not key or len(key.split()) != 1:
+        return params, [
+            "management_key_file %s must hold the management key alone, got %s."
+            % (path, "an empty file" if not key else "several words")
+        ]
+    return dict(params, management_key=key), []
+
+
+def key_source(params):
+    """The environment variable the management key came from, if it equals one: a 401 or 403 then names it."""
+    if params.get("management_key_file"):
+        return None
+    for name in MANAGEMENT_KEY_ENV:
+        value = os.environ.get(name)
+        if value:
+            return name if value == params.get("management_key") else None
+    return None
 
 
 def connection_problems(params):
     """Return a message for each connection option that can't work, each naming the option and the fix."""
     problems = []
-    if not params.get("management_key"):
+    if not params.get("management_key") and not params.get("management_key_file"):
         problems.append(
             "management_key is required: set the management_key option or the %s environment variable."
             % MANAGEMENT_KEY_ENV[0]
@@ -46,6 +80,15 @@ def connection_problems(params):
     if not str(params.get("api_url") or "").startswith(("http://", "https://")):
         problems.append(
             "api_url must be an http:// or https:// URL such as %s, got %r." % (DEFAULT_API_URL, params.get("api_url"))
+        )
+    elif (
+        params["api_url"].startswith("http://")
+        and not is_loopback(params["api_url"])
+        and not params.get("allow_plain_http")
+    ):
+        problems.append(
+            "api_url %s is plain http:// to another machine, which would send the management key unencrypted; "
+            "use https://, or set allow_plain_http=true if the network to it is trusted." % params["api_url"]
         )
     if params.get("timeout") is None or params["timeout"] <= 0:
         problems.append("timeout must be a number of seconds greater than 0, got %r." % params.get("timeout"))
@@ -83,7 +126,8 @@ def execute(definition, params, check_mode=False, diff=False):
             "msg": missing_required_lib("requests"),
             "exception": REQUESTS_IMPORT_ERROR,
         }
-    problems = list(definition.problems(params)) + connection_problems(params)
+    params, problems = with_key_from_file(params)
+    problems = list(definition.problems(params)) + problems + connection_problems(params)
     if problems:
         return {"failed": True, "changed": False, "msg": redact(" ".join(problems), [params.get("management_key")])}
     client = OpenRouterClient(
@@ -93,6 +137,7 @@ def execute(definition, params, check_mode=False, diff=False):
         validate_certs=params["validate_certs"],
         retries=params["retries"],
         retry_max_time=params["retry_max_time"],
+        key_source=key_source(params),
     )
     try:
         result = definition.run(client, params, check_mode)

@@ -21,4 +21,11 @@ class ProvisioningError(Exception):
 
 
 class PlanError(ProvisioningError):
-    """The options can't be carried out as given (a bad value, an ambiguous name, a fixed field that differs)."""
+    """The options can't be carried out as given (a bad value, an ambiguous name, a fixed field that differs).
+
+    `problems` lists each bad option's message when there are several.
+    """
+
+    def __init__(self, message, result=None, problems=None):
+        super(PlanError, self).__init__(message, result)
+        self.problems = list(problems or [message])

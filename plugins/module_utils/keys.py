@@ -1,163 +1,281 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Find one key, plan with the reconciler, and carry the plan out through the client. No Ansible here."""
+"""The key resource: its description, its options (defined once), and what only keys need on top of the core:
+the secret, the lost-create recovery, the name lock and a safe replacement. No Ansible here."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import contextlib
-import hashlib
 import os
-import tempfile
+import re
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError, ResponseLost
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import apply_plan, plan
+from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
+    OpenRouterError,
+    ResponseLost,
+    redact,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
+    ResourceTask,
+    get_record,
+    list_records,
+    records_named,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.locks import name_lock
+from ansible_collections.openrouter.provisioning.plugins.module_utils.private_dirs import check_own_file
+from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
+    Choice,
+    Field,
+    Flag,
+    Money,
+    OffsetPaging,
+    Resource,
+    Text,
+    Timestamp,
+)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import (
+    SecretFileError,
+    check_secrets_dir,
+    remove_secret,
+    write_secret,
+)
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock, as documented
-    fcntl = None
+# The first wait for a create whose answer was lost; each next wait doubles, up to timeout in all.
+FIRST_LATE_CREATE_POLL = 0.5
+SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
+
+KEY = Resource(
+    "key",
+    "/keys",
+    [
+        Field("name", Text()),
+        Field("disabled", Flag(), requests=("update",), new=False),
+        Field("limit", Money(), new=None),
+        Field("limit_reset", Choice(("daily", "weekly", "monthly", "never"), null_word="never"), new=None),
+        Field("include_byok_in_limit", Flag(), new=False),
+        Field("expires_at", Timestamp(future=True), requests=("create",), new=None),
+        Field("creator_user_id", Text(), requests=("create",), new=None),
+        # The API can move a key by PATCH, but the module treats the workspace as fixed (see recreate).
+        Field("workspace_id", Text(), requests=("create",)),
+    ],
+    identity="hash",
+    scope="workspace_id",
+    paging=OffsetPaging(100),
+    # A lookup by name must see disabled and expired keys, or it would create a duplicate of one.
+    list_query={"include_disabled": "true", "include_expired": "true"},
+    ref_pattern=r"^[0-9a-fA-F]{64}$",
+    ref_meaning="the 64 hexadecimal characters OpenRouter returns as a key's hash",
+    fixed_hint="Set recreate=on_change to replace the key with a new one, or change the option back.",
+)
+
+# The options of openrouter_key, defined once: the module's argument spec, and (a subset) each item of the api_keys
+# role, whose apply task and meta/argument_specs.yml a unit test compares with it.
+KEY_OPTIONS = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    hash=dict(type="str", no_log=False),
+    **KEY.option_spec(),
+    recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
+    secret_file=dict(type="path"),
+    # None: true without secret_file, false with it (the secret is then in the file, not in the result).
+    return_secret=dict(type="bool"),
+    # None: default_lock_timeout() of retry_max_time and timeout.
+    lock_timeout=dict(type="float"),
+)
+# The fields of an item of the role's openrouter_api_keys, in the order its messages list them.
+ROLE_ITEM_FIELDS = (
+    "name",
+    "state",
+    "limit",
+    "limit_reset",
+    "include_byok_in_limit",
+    "disabled",
+    "expires_at",
+    "recreate",
+)
 
 
-class KeyTaskError(OpenRouterError):
-    """A failure that still carries the partial result, so a created secret is never lost."""
-
-    def __init__(self, message, result):
-        super(KeyTaskError, self).__init__(message)
-        self.result = result
-
-
-def keys_named(client, name, workspace_id=None):
-    """Every key with exactly this name, disabled and expired ones included."""
-    return [record for record in client.list_keys(workspace_id=workspace_id) if record.get("name") == name]
+def role_item_spec():
+    """The argument spec of one item of the role's openrouter_api_keys: the key options it takes, name required."""
+    spec = dict((field, dict(KEY_OPTIONS[field])) for field in ROLE_ITEM_FIELDS)
+    spec["name"]["required"] = True
+    return spec
 
 
-def find_key(client, key_hash=None, name=None, workspace_id=None):
-    """Return (the key or None, hashes of every key with the name when looked up by name, else None)."""
-    if key_hash:
-        return client.get_key(key_hash), None
-    matches = keys_named(client, name, workspace_id)
-    if len(matches) > 1:
-        raise OpenRouterError(
-            "%d keys are named %r: %s. Pass hash to choose one, or delete the extra keys."
-            % (len(matches), name, ", ".join(record["hash"] for record in matches))
-        )
-    return (matches[0] if matches else None), set(record["hash"] for record in matches)
+def default_lock_timeout(retry_max_time, timeout):
+    """How long a run waits for the name lock when lock_timeout isn't given: a little more than a run can hold it.
 
-
-@contextlib.contextmanager
-def name_lock(api_url, workspace_id, name):
-    """Serialise lookup-then-create for one (api_url, workspace, name) on this machine, so parallel forks can't both create.
-
-    The lock is a file in the temporary directory; it does not reach other machines. Names share 256 files, so the
-    files never pile up (a file can't be removed safely while others may wait on it); two names that share one only
-    wait for each other.
+    A run holds the lock across at most three requests that may each retry for retry_max_time and then wait timeout
+    for their last try (the lookup, the create, and the create again or the PATCH after it), plus the wait for a late
+    create (timeout): 300 s with the default connection options.
     """
-    if fcntl is None:
-        yield
-        return
-    digest = hashlib.sha256(("%s\0%s\0%s" % (api_url, workspace_id or "", name)).encode("utf-8")).hexdigest()[:2]
-    path = os.path.join(tempfile.gettempdir(), "openrouter-provisioning-%s.lock" % digest)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return 3 * (retry_max_time + timeout) + timeout
 
 
-class KeyTask:
-    """One run of openrouter_key: params are the module's, desired the normalised key options."""
+def _failure(message, result):
+    """An API failure that still carries the partial result, so a created secret is never lost."""
+    error = OpenRouterError(message)
+    error.result = dict(result)
+    return error
 
-    def __init__(self, client, params, desired, check_mode=False):
-        self.client = client
-        self.params = params
-        self.desired = desired
-        self.check_mode = check_mode
-        self.result = {"changed": False}
+
+def _own_secret_file(path):
+    """True if a regular file of this user is at `path`; SecretFileError for a symlink, a non-file or another's file."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    check_own_file(path, info, SecretFileError, SECRET_FILE_FIX)
+    return True
+
+
+def _read_secret_file(path):
+    """The secret in the file of this user at `path` (without its newline), or None if there is no file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd) as handle:
+        check_own_file(path, os.fstat(fd), SecretFileError, SECRET_FILE_FIX)
+        return handle.read().rstrip("\n")
+
+
+def secret_file_problems(params):
+    """Why secret_file (and return_secret) can't work, checked before any request, in check mode too."""
+    path = params.get("secret_file")
+    if path is None:
+        if params.get("return_secret") is False:
+            return ["return_secret=false without secret_file would lose a new key's secret: set secret_file too."]
+        return []
+    if not os.path.isabs(path) or os.path.basename(path) in ("", ".", ".."):
+        return ["secret_file must be the absolute path of a file (~ is expanded), got %r." % path]
+    try:
+        check_secrets_dir(os.path.dirname(path), SECRET_FILE_FIX)
+        _own_secret_file(path)
+    except SecretFileError as exc:
+        return ["secret_file: %s" % exc]
+    return []
+
+
+def key_problems(params):
+    """openrouter_key's checks before any request: the key's fields, the files it may write, the lock's wait."""
+    problems = KEY.problems(params) + secret_file_problems(params)
+    lock_timeout = params.get("lock_timeout")
+    if lock_timeout is not None and not 0 <= lock_timeout < 1e9:
+        problems.append("lock_timeout must be a number of seconds, 0 or more, got %r." % lock_timeout)
+    return problems
+
+
+class KeyTask(ResourceTask):
+    """One run of openrouter_key, on the generic converge, with the key's own hooks.
+
+    secret_file: where a new key's secret is written the moment the POST answers (None: only in the result);
+    return_secret: whether the result carries the secret too (None: only without secret_file);
+    lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds).
+    """
+
+    def __init__(
+        self,
+        client,
+        desired,
+        state="present",
+        key_hash=None,
+        recreate="never",
+        check_mode=False,
+        secret_file=None,
+        return_secret=None,
+        lock_timeout=None,
+    ):
+        super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
+        self.secret_file = secret_file
+        self.return_secret = secret_file is None if return_secret is None else return_secret
+        self.lock_timeout = lock_timeout
+        if lock_timeout is None:
+            self.lock_timeout = default_lock_timeout(client.retry_max_time, client.timeout)
+        self.step = None
+        self.secret = None  # the new key's secret, from the moment the create answers
+        self._previous_secret = None
 
     def run(self):
-        params = self.params
-        if params.get("hash"):
-            return self._converge()
-        with name_lock(self.client.api_url, params.get("workspace_id"), params["name"]):
-            return self._converge()
-
-    def _converge(self):
-        params = self.params
-        current, named = find_key(self.client, params.get("hash"), params.get("name"), params.get("workspace_id"))
-        step = self._plan(current)
-        if self.check_mode or not step.changed:
-            self.result["key"] = apply_plan(current, step) or {}
-            return self.result
-        if step.action == "delete":
-            self.client.delete_key(current["hash"])
-            self.result["key"] = {}
-        elif step.action == "update":
-            self.result["key"] = self._update(current, step)
-        else:
-            self._create(step.create, named)
-            if step.action == "replace":
-                self.result["previous_hash"] = current["hash"]
-                self.result["diff"]["after"]["hash"] = self.result["key"]["hash"]
-                self._delete_replaced(current)
-            if step.patch:
-                self.result["key"] = self._keep_secret(self.client.update_key, self.result["key"]["hash"], step.patch)
-        return self.result
-
-    def _plan(self, current):
-        step = plan(
-            current,
-            self.desired,
-            self.params.get("state", "present"),
-            self.params.get("recreate", "never"),
-            self.params.get("hash"),
-        )
-        self.result.update(changed=step.changed, diff={"before": step.before, "after": step.after})
-        if step.action == "fail":
-            raise KeyTaskError(step.reason, self.result)
-        return step
-
-    def _update(self, current, step):
         try:
-            return self.client.update_key(current["hash"], step.patch)
-        except OpenRouterError as exc:
-            if exc.status != 409:
+            result = super(KeyTask, self).run()
+            if self.secret_file is not None:
+                self._report_secret_file(result)
+            return result
+        except ProvisioningError:
+            raise  # it already carries what the run did, the secret included
+        except BaseException as exc:  # an interrupt too: after a create, the secret must still reach the user
+            if self.secret is None:
                 raise
-        # Someone changed the key at the same time: read it again and plan again, once.
-        current = self.client.get_key(current["hash"])
-        step = self._plan(current)
-        if step.action == "update":
-            return self.client.update_key(current["hash"], step.patch)
-        return current
+            raise self._stopped(exc) from exc
 
-    def _create(self, body, named):
-        """POST the key, recovering from a lost response."""
+    def _stopped(self, exc):
+        """The failure to report when anything unexpected stops a run that has created a key."""
+        if "secret_file" not in self.result:
+            self.result["secret"] = self.secret
+        detail = redact(str(exc), [self.secret])
+        return ProvisioningError(
+            "The key %s was created, then the run stopped on an unexpected %s%s. Its secret is %s; run the task "
+            "again to finish."
+            % (
+                (self.result.get("key") or {}).get("hash", "(hash unknown)"),
+                type(exc).__name__,
+                ": %s" % detail if detail else "",
+                "in secret_file %s" % self.secret_file if "secret_file" in self.result else "in this result (secret)",
+            ),
+            self.result,
+        )
+
+    def _decide(self, current):
+        self.step = super(KeyTask, self)._decide(current)
+        return self.step
+
+    def _report_secret_file(self, result):
+        """Say in the result and the diff what this run did (or, in check mode, would do) to secret_file."""
+        path, action = self.secret_file, self.step.action
+        if action in ("create", "replace"):
+            result["secret_file"] = path
+            result["diff"]["after"]["secret_file"] = path
+        elif self.state == "absent" and _own_secret_file(path):
+            # The key is gone (this run deleted it, or an earlier one did): its secret file goes with it.
+            result.update(changed=True, secret_file=path)
+            result["diff"]["before"]["secret_file"] = path
+            if not self.check_mode:
+                try:
+                    remove_secret(path, SECRET_FILE_FIX)
+                except SecretFileError as exc:
+                    raise ProvisioningError(
+                        "The key is gone, but its secret file wasn't removed: %s" % exc, result
+                    ) from exc
+
+    def lookup_guard(self):
+        # A lookup by hash never creates, so only a lookup by name needs the lock.
+        if self.ref:
+            return contextlib.nullcontext()
+        return name_lock(self.client.api_url, self.scope, self.name, self.lock_timeout)
+
+    def create(self, body, named):
+        """POST the key, recovering from a lost response; the secret goes into the result at once."""
         if named is None:
             # Looked up by hash: note which keys bear the name now, to tell a lost create's orphan from them.
-            named = set(record["hash"] for record in keys_named(self.client, body["name"], body.get("workspace_id")))
+            named = set(self._orphans(body, ()))
         for attempt in (1, 2):
             try:
                 record, secret = self.client.create_key(body)
                 break
             except ResponseLost as lost:
-                orphans = self._orphans(body, named)
-                if not orphans:
-                    # The create may still be on its way in (its answer timed out, say): give it as long again to land as
-                    # we gave its answer, so a late key isn't left behind without its secret.
-                    self.client.pause(self.client.timeout)
-                    orphans = self._orphans(body, named)
+                orphans = self._await_late_create(body, named)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
-                        self.client.delete_key(orphan)
+                        self.delete(orphan)
                     except OpenRouterError as exc:
                         raise OpenRouterError(
                             "%s A lost create left the key %s behind, and deleting it failed: %s "
                             "Delete that key by hash." % (lost, orphan, exc)
-                        )
+                        ) from exc
                 if attempt == 2:
                     raise OpenRouterError(
                         "%s The create was tried twice and lost both times; %s."
@@ -167,18 +285,84 @@ class KeyTask:
                             if orphans
                             else "no key was left behind",
                         )
-                    )
-        self.result.update(key=record, secret=secret)
+                    ) from lost
+        self._keep_secret(record, secret)
+        return record
+
+    def _keep_secret(self, record, secret):
+        """Put the new secret where the user asked, before any other step; if the file can't be written, fail with
+        the secret in the result instead."""
+        self.secret = secret
+        self.result["key"] = record
+        if self.return_secret:
+            self.result["secret"] = secret
+        if self.secret_file is None:
+            return
+        try:
+            # Kept to put back if a replacement is undone, so the file keeps the secret of the key that remains.
+            self._previous_secret = _read_secret_file(self.secret_file)
+            write_secret(self.secret_file, secret, SECRET_FILE_FIX)
+        except (SecretFileError, OSError) as exc:
+            self.result["secret"] = secret
+            raise ProvisioningError(
+                "The key %s was created, but its secret could not be written to secret_file: %s The secret is in "
+                "this result (secret) instead; store it now, since OpenRouter can't show it again."
+                % (record.get("hash", "(hash unknown)"), exc),
+                self.result,
+            ) from exc
+        self.result["secret_file"] = self.secret_file
+
+    def _restore_secret_file(self):
+        """After an undone replacement: put the replaced key's secret back in secret_file. Returns what went wrong."""
+        if self.secret_file is None:
+            return ""
+        try:
+            if self._previous_secret is None:
+                remove_secret(self.secret_file, SECRET_FILE_FIX)
+            else:
+                write_secret(self.secret_file, self._previous_secret, SECRET_FILE_FIX)
+        except SecretFileError as exc:
+            return " Putting the old secret back in secret_file failed too: %s" % exc
+        self.result.pop("secret_file", None)
+        return ""
+
+    def _await_late_create(self, body, named):
+        """The keys a lost create left behind.
+
+        The create may still be on its way in (its answer timed out, say): look again after short, growing waits, up
+        to as long again as we gave its answer (timeout), so a late key isn't left behind without its secret, while a
+        key that is already there costs no wait, and one that lands soon costs seconds.
+        """
+        orphans = self._orphans(body, named)
+        waited, pause = 0.0, FIRST_LATE_CREATE_POLL
+        while not orphans and waited < self.client.timeout:
+            pause = min(pause, self.client.timeout - waited)
+            self.client.pause(pause)
+            waited += pause
+            pause *= 2
+            orphans = self._orphans(body, named)
+        return orphans
 
     def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
         return [
             record["hash"]
-            for record in keys_named(self.client, body["name"], body.get("workspace_id"))
+            for record in records_named(self.client, KEY, body["name"], body.get("workspace_id"))
             if record["hash"] not in named
         ]
 
-    def _delete_replaced(self, current):
+    def after_create(self, call, *args):
+        """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
+        try:
+            return call(*args)
+        except OpenRouterError as exc:
+            raise _failure(
+                "%s The new key %s was created and its secret is in this result; run the task again to "
+                "finish." % (exc, self.result["key"]["hash"]),
+                self.result,
+            ) from exc
+
+    def delete_replaced(self, current):
         """Delete the key that the new one replaces.
 
         If the old key is still there after a failed delete, delete the new key again: two keys of one name would stop
@@ -186,32 +370,82 @@ class KeyTask:
         """
         new_hash = self.result["key"]["hash"]
         try:
-            self.client.delete_key(current["hash"])
+            self.delete(current["hash"])
         except OpenRouterError as exc:
             try:
-                if self.client.get_key(current["hash"]) is None:
+                if get_record(self.client, KEY, current["hash"]) is None:
                     return  # the delete happened; only its answer was lost
-                self.client.delete_key(new_hash)
+                self.delete(new_hash)
             except OpenRouterError:
-                raise KeyTaskError(
+                raise _failure(
                     "%s Deleting the replaced key %s failed, and so did deleting its replacement %s, whose "
                     "secret is in this result. Delete one of the two keys by hash, then run the task again."
                     % (exc, current["hash"], new_hash),
                     self.result,
-                )
-            raise KeyTaskError(
+                ) from exc
+            raise _failure(
                 "%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
-                "changed; run the task again." % (exc, current["hash"]),
+                "changed; run the task again.%s" % (exc, current["hash"], self._restore_secret_file()),
                 {"changed": False, "key": current},
-            )
+            ) from exc
 
-    def _keep_secret(self, call, *args):
-        """Run a step that follows a create; if it fails, fail with the new key's secret and hash in the result."""
+
+def converge_key(client, params, check_mode):
+    """openrouter_key's work on its validated params."""
+    return KeyTask(
+        client,
+        KEY.desired(params),
+        params["state"],
+        params.get("hash"),
+        params["recreate"],
+        check_mode,
+        params.get("secret_file"),
+        params.get("return_secret"),
+        params.get("lock_timeout"),
+    ).run()
+
+
+def key_info_problems(params):
+    """openrouter_key_info's checks before any request."""
+    problems = KEY.ref_problems(params["hash"])
+    if params.get("name_pattern") is not None:
         try:
-            return call(*args)
-        except OpenRouterError as exc:
-            raise KeyTaskError(
-                "%s The new key %s was created and its secret is in this result; run the task again to "
-                "finish." % (exc, self.result["key"]["hash"]),
-                self.result,
+            re.compile(params["name_pattern"])
+        except re.error as exc:
+            problems.append(
+                "name_pattern must be a Python regular expression, got %r (%s). Fix it, or use name_prefix to match "
+                "the start of names literally." % (params["name_pattern"], exc)
             )
+    return problems
+
+
+def _name_matches(name, params):
+    """Whether a key's name passes the info module's name filters (each one given must pass)."""
+    return (
+        (params["name"] is None or name == params["name"])
+        and name.startswith(params.get("name_prefix") or "")
+        and (params.get("name_pattern") is None or re.search(params["name_pattern"], name) is not None)
+    )
+
+
+def read_keys(client, params, check_mode):
+    """openrouter_key_info's work on its validated params."""
+    result = {"changed": False}
+    if params["list"]:
+        if params["hash"]:
+            record = get_record(client, KEY, params["hash"])
+            keys = [record] if record else []
+        else:
+            keys = list_records(
+                client,
+                KEY,
+                {
+                    "include_disabled": "true" if params["include_disabled"] else "false",
+                    "include_expired": "true" if params["include_expired"] else "false",
+                    "workspace_id": params["workspace_id"] or None,
+                },
+            )
+        result["api_keys"] = [record for record in keys if _name_matches(record.get("name") or "", params)]
+    if params["current"]:
+        result["current"] = client.current_key()
+    return result

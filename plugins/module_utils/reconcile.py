@@ -1,45 +1,25 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure planning for one key: from the current record and the desired options to a plan. No I/O here."""
+"""Pure planning for one record of any resource: from the current record and the desired fields to a plan. No I/O."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
-import re
-from datetime import datetime, timezone
-
-# Fields a PATCH can change, and fields only a new key can change.
-MANAGED = ("name", "disabled", "limit", "limit_reset", "include_byok_in_limit")
-FIXED = ("expires_at", "creator_user_id", "workspace_id")
-FIELDS = MANAGED + FIXED
-LIMIT_RESETS = ("daily", "weekly", "monthly", "never")
-HASH_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
-EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# What OpenRouter gives a new key for each field its create request leaves out.
-NEW_KEY_DEFAULTS = {
-    "hash": None,
-    "disabled": False,
-    "limit": None,
-    "limit_reset": None,
-    "include_byok_in_limit": False,
-    "expires_at": None,
-    "creator_user_id": None,
-}
-# Shown in a diff where the new key's hash is only known once it is created.
-NEW_HASH = "(new key)"
-
 
 class Plan:
-    """What to do about one key. action is one of none, create, update, replace, delete, fail."""
+    """What to do about one record. action is one of none, create, update, replace, delete, fail.
 
-    def __init__(self, action, before=None, after=None, create=None, patch=None, reason=None):
+    body is the create request's body; patch is the update request's body (after a create: the fields only an update
+    accepts); before and after are the diff of the fields the user gave.
+    """
+
+    def __init__(self, action, before=None, after=None, body=None, patch=None, reason=None):
         self.action = action
         self.before = before or {}
         self.after = after or {}
-        self.create = create
+        self.body = body
         self.patch = patch
         self.reason = reason
 
@@ -47,153 +27,85 @@ class Plan:
     def changed(self):
         return self.action in ("create", "update", "replace", "delete")
 
+    @property
+    def diff(self):
+        return {"before": self.before, "after": self.after}
+
     def __repr__(self):
         return "Plan(%s)" % ", ".join("%s=%r" % item for item in sorted(vars(self).items()) if item[1])
 
 
-def normalize_limit(value):
-    """Return the limit as the API stores it: a float, or None for unlimited. Raises ValueError with the fix."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "unlimited"):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("limit must be a number of USD (0 or more) or 'unlimited', got %r." % value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("limit must be a number of USD (0 or more) or 'unlimited', got %r." % value)
-    if math.isnan(number) or math.isinf(number) or number < 0:
-        raise ValueError("limit must be a number of USD (0 or more) or 'unlimited', got %r." % value)
-    return number
+def _new_record_requests(resource, values):
+    """The create body and the follow-up patch that give a new record these values."""
+    new = resource.new_record()
+    body, patch = {}, {}
+    for name, value in values.items():
+        field = resource.fields[name]
+        if "create" in field.requests:
+            if value is not None:
+                body[name] = value
+        elif name in new and field.kind.differs(new[name], value):
+            patch[name] = value
+    return body, patch or None
 
 
-def normalize_limit_reset(value):
-    """'never' and null mean the same thing to the API: no reset."""
-    if value is None or value == "never":
-        return None
-    if value not in LIMIT_RESETS:
-        raise ValueError("limit_reset must be one of %s, got %r." % (", ".join(LIMIT_RESETS), value))
-    return value
+def plan(resource, current, desired, state="present", recreate="never", ref=None):
+    """Plan how to make `current` (a record, or None when there is none) match `desired`.
 
-
-def normalize_expires_at(value):
-    """Return an ISO 8601 timestamp as UTC 'YYYY-MM-DDTHH:MM:SSZ', the only form OpenRouter accepts.
-
-    Offsets are converted to UTC and a missing seconds part becomes :00. A date alone or a time without an offset
-    is ambiguous and rejected.
-    """
-    if value is None:
-        return None
-    text = str(value).strip()
-    problem = (
-        "expires_at must be an ISO 8601 timestamp with a time zone, such as 2027-12-31T23:59:59Z "
-        "or 2027-12-31T23:59:59+02:00, got %r." % value
-    )
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        raise ValueError(problem)
-    if moment.tzinfo is None or "T" not in text.upper():
-        raise ValueError(problem)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(EXPIRES_AT_FORMAT)
-
-
-def desired_problems(params):
-    """Check the key options; return (normalised desired fields, list of problems). Only given options are managed."""
-    desired = {}
-    problems = []
-    normalizers = {"limit": normalize_limit, "limit_reset": normalize_limit_reset, "expires_at": normalize_expires_at}
-    for field in FIELDS:
-        value = params.get(field)
-        if value is None:
-            continue
-        try:
-            desired[field] = normalizers[field](value) if field in normalizers else value
-        except ValueError as exc:
-            problems.append(str(exc))
-    for field in ("name", "creator_user_id", "workspace_id"):
-        if field in desired and not str(desired[field]).strip():
-            problems.append("%s must not be empty; leave the option out instead." % field)
-    return desired, problems + hash_problems(params.get("hash"))
-
-
-def hash_problems(key_hash):
-    """A malformed hash would only earn a 404; say what is wrong before any request."""
-    if key_hash is None or HASH_PATTERN.match(key_hash):
-        return []
-    return ["hash must be the 64 hexadecimal characters OpenRouter returns as a key's hash, got %r." % key_hash]
-
-
-def view(record, fields=FIELDS):
-    """The fields of a key record that planning compares, in the normalised form the desired options use."""
-    shown = {}
-    for field in fields:
-        value = record.get(field)
-        if field == "limit":
-            value = None if value is None else float(value)
-        elif field == "expires_at" and value:
-            value = normalize_expires_at(value)
-        elif field == "disabled" or field == "include_byok_in_limit":
-            value = bool(value)
-        shown[field] = value
-    return shown
-
-
-def _differs(field, current, wanted):
-    if field == "limit" and current is not None and wanted is not None:
-        return not math.isclose(current, wanted, rel_tol=0, abs_tol=1e-9)
-    return current != wanted
-
-
-def _create_body(fields):
-    """The POST body for a new key: every field POST accepts that has a value ('disabled' needs a PATCH after)."""
-    return dict((field, value) for field, value in fields.items() if field != "disabled" and value is not None)
-
-
-def plan(current, desired, state="present", recreate="never", key_hash=None):
-    """Plan how to make `current` (a key record, or None when there is no such key) match `desired`.
-
-    `desired` holds only the options the user gave, normalised by desired_problems(); other fields are left alone.
-    `key_hash` is the hash the user looked the key up by, if any.
+    `desired` holds only the fields the user gave, normalised by resource.desired(); other fields are left alone.
+    `ref` is the identity the user looked the record up by, if any. `recreate` says what a fixed field that differs
+    does: never (fail), on_change (replace the record) or always (replace it even when nothing differs).
     """
     if state == "absent":
         if current is None:
             return Plan("none")
-        return Plan("delete", before=view(current))
+        return Plan("delete", before=resource.current(current))
     if current is None:
-        if key_hash:
+        if ref:
             return Plan(
                 "fail",
-                reason="No key with hash %s exists. The module never creates a key in place of a given "
-                "hash; leave hash out to create a key by name." % key_hash,
+                reason="No %s with %s %s exists. The module never creates a %s in place of a given %s; leave %s out "
+                "to create a %s by name."
+                % (
+                    resource.label,
+                    resource.identity,
+                    ref,
+                    resource.label,
+                    resource.identity,
+                    resource.identity,
+                    resource.label,
+                ),
             )
-        return Plan(
-            "create",
-            after=dict(desired),
-            create=_create_body(desired),
-            patch={"disabled": True} if desired.get("disabled") else None,
-        )
-    now = view(current)
-    wanted = dict((field, value) for field, value in desired.items() if _differs(field, now[field], value))
-    fixed = [field for field in FIXED if field in wanted]
-    before = dict((field, now[field]) for field in desired)
+        body, patch = _new_record_requests(resource, desired)
+        return Plan("create", after=dict(desired), body=body, patch=patch)
+    now = resource.current(current)
+    wanted = dict(
+        (name, resource.fields[name].kind.merge(now[name], value))
+        for name, value in desired.items()
+        if resource.fields[name].kind.differs(now[name], value)
+    )
+    fixed = [name for name in wanted if resource.fields[name].fixed]
+    before = dict((name, now[name]) for name in desired)
     if recreate == "always" or (fixed and recreate == "on_change"):
-        # The new key inherits every setting of the old one that the user didn't give.
-        merged = dict(now, **desired)
+        # The new record inherits every setting of the old one that the user didn't give.
+        body, patch = _new_record_requests(resource, dict(now, **wanted))
+        identity = resource.identity
         return Plan(
             "replace",
-            before=dict(before, hash=current.get("hash")),
-            after=dict(desired, hash=NEW_HASH),
-            create=_create_body(merged),
-            patch={"disabled": True} if merged["disabled"] else None,
+            before=dict(before, **{identity: current.get(identity)}),
+            after=dict(before, **dict(wanted, **{identity: resource.new_placeholder})),
+            body=body,
+            patch=patch,
         )
     if fixed:
         return Plan(
             "fail",
-            reason="%s can't be changed on an existing key (%s). Set recreate=on_change to replace the "
-            "key with a new one, or change the option back."
+            reason="%s can't be changed on an existing %s (%s). %s"
             % (
                 ", ".join(fixed),
-                "; ".join("%s is %r, wanted %r" % (field, now[field], wanted[field]) for field in fixed),
+                resource.label,
+                "; ".join("%s is %r, wanted %r" % (name, now[name], wanted[name]) for name in fixed),
+                resource.fixed_hint,
             ),
         )
     if not wanted:
@@ -201,13 +113,13 @@ def plan(current, desired, state="present", recreate="never", key_hash=None):
     return Plan("update", before=before, after=dict(before, **wanted), patch=wanted)
 
 
-def apply_plan(current, step):
-    """The record the API should hold after the plan: used to predict results in check mode, and to test plans."""
+def predict(resource, current, step):
+    """The record the API should hold after the plan: the result in check mode, and a check of plans in tests."""
     if step.action == "delete":
         return None
     if step.action in ("none", "fail"):
         return current
-    record = dict(current) if step.action == "update" else dict(NEW_KEY_DEFAULTS)
-    record.update(step.create or {})
+    record = dict(current) if step.action == "update" else resource.new_record()
+    record.update(step.body or {})
     record.update(step.patch or {})
     return record

@@ -20,20 +20,9 @@ author:
 extends_documentation_fragment:
   - openrouter.provisioning.connection
   - openrouter.provisioning.connection.ACTION_GROUP
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The module only reads, so it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: N/A
-    details:
-      - The module changes nothing.
-  idempotent:
-    description: When run twice in a row outside check mode with the same arguments, the second invocation indicates no change.
-    support: full
+  - openrouter.provisioning.attributes
+  - openrouter.provisioning.attributes.INFO_MODULE
+  - openrouter.provisioning.in_process
 options:
   hash:
     description:
@@ -42,6 +31,19 @@ options:
   name:
     description:
       - Return only keys with exactly this name. Several keys can share a name; all of them are returned.
+    type: str
+  name_prefix:
+    description:
+      - Return only keys whose name starts with this text, compared literally and case-sensitively.
+      - For example V(ci-) matches C(ci-pipeline) and C(ci-nightly), but not C(CI-pipeline).
+    type: str
+  name_pattern:
+    description:
+      - Return only keys whose name matches this Python regular expression (C(re.search), so it may match anywhere in
+        the name; anchor it with C(^) and C($) to match the whole name).
+      - An invalid expression fails before any request.
+      - O(name), O(name_prefix) and O(name_pattern) can be combined; a key must pass each one given.
+      - The filters apply after reading every page of the list, as OpenRouter can't filter keys by name.
     type: str
   workspace_id:
     description:
@@ -85,6 +87,16 @@ EXAMPLES = r"""
   openrouter.provisioning.openrouter_key_info:
     name: ci-pipeline
   register: ci_keys
+
+- name: Read the keys of the CI team, whose names start with ci-
+  openrouter.provisioning.openrouter_key_info:
+    name_prefix: ci-
+  register: ci_team_keys
+
+- name: Read the keys named like pr-123, whatever the number
+  openrouter.provisioning.openrouter_key_info:
+    name_pattern: '^pr-[0-9]+$'
+  register: preview_keys
 
 - name: Read only enabled keys that have not expired, in one workspace
   openrouter.provisioning.openrouter_key_info:
@@ -161,37 +173,22 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import hash_problems
-
-
-def read(client, params, check_mode):
-    result = {"changed": False}
-    if params["list"]:
-        if params["hash"]:
-            record = client.get_key(params["hash"])
-            keys = [record] if record else []
-        else:
-            keys = client.list_keys(params["include_disabled"], params["include_expired"], params["workspace_id"])
-        result["api_keys"] = [
-            record for record in keys if params["name"] is None or record.get("name") == params["name"]
-        ]
-    if params["current"]:
-        result["current"] = client.current_key()
-    return result
-
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import key_info_problems, read_keys
 
 DEFINITION = ModuleDefinition(
     argument_spec=dict(
         hash=dict(type="str", no_log=False),
         name=dict(type="str"),
+        name_prefix=dict(type="str"),
+        name_pattern=dict(type="str"),
         workspace_id=dict(type="str"),
         include_disabled=dict(type="bool", default=True),
         include_expired=dict(type="bool", default=True),
         current=dict(type="bool", default=False),
         list=dict(type="bool", default=True),
     ),
-    run=read,
-    problems=lambda params: hash_problems(params["hash"]),
+    run=read_keys,
+    problems=key_info_problems,
 )
 
 

@@ -1,25 +1,34 @@
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures that run the emulator in-process on a free loopback port."""
+"""Fixtures that run the emulator in-process on a free loopback port.
+
+tests/unit imports the emulator one way only, through the collection, so one copy of it is loaded. That import waits
+until a fixture runs: pytest loads this file before pytest-ansible installs the collection loader.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
+import requests
 
-# The emulator is a standalone script, not part of the collection's Python packages: import it from its folder.
-EMULATOR_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "emulator")
-sys.path.insert(0, EMULATOR_DIR)
 
-import openrouter_emulator  # noqa: E402  (after the sys.path change)
+def _emulator():
+    from ansible_collections.openrouter.provisioning.tests.emulator import openrouter_emulator
+
+    return openrouter_emulator
+
+
+def __getattr__(name):
+    # Other test folders read the emulator module from here (conftest.openrouter_emulator).
+    if name == "openrouter_emulator":
+        return _emulator()
+    raise AttributeError(name)
 
 
 @pytest.fixture(scope="session")
 def emulator_server():
     """One emulator for the whole session; base_url resets it for every test."""
-    server = openrouter_emulator.serve(port=0)[0]
+    server = _emulator().serve(port=0)[0]
     yield server
     server.shutdown()
     server.server_close()
@@ -27,17 +36,35 @@ def emulator_server():
 
 @pytest.fixture
 def base_url(emulator_server):
-    """The API base URL of an emulator with no keys, log entries or faults."""
+    """The API base URL of an emulator in its initial state, with no log entries or faults."""
     url = emulator_server.base_url
-    openrouter_emulator.Control(url).reset()
+    _emulator().Control(url).reset()
     return url
 
 
 @pytest.fixture
 def control(base_url):
-    return openrouter_emulator.Control(base_url)
+    return _emulator().Control(base_url)
 
 
 @pytest.fixture
 def management_key():
-    return openrouter_emulator.DEFAULT_MANAGEMENT_KEY
+    return _emulator().DEFAULT_MANAGEMENT_KEY
+
+
+@pytest.fixture
+def session():
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only, whatever proxy the environment names
+        yield http
+
+
+@pytest.fixture
+def api(base_url, management_key, session):
+    """Call the API of a fresh emulator with the management key (or another key, or none)."""
+
+    def call(method, path, key=management_key, **kwargs):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return session.request(method, base_url + path, headers=headers, timeout=10, **kwargs)
+
+    return call

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-import openrouter_emulator as emu
+from ansible_collections.openrouter.provisioning.tests.emulator import openrouter_emulator as emu
 
 KEY_FIELDS = {
     "hash",
@@ -77,24 +77,6 @@ TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 PAST = "2001-01-01T00:00:00Z"
 FUTURE = "2099-01-01T00:00:00Z"
 OTHER_WORKSPACE = "11111111-1111-4111-8111-111111111111"
-
-
-@pytest.fixture
-def session():
-    with requests.Session() as http:
-        http.trust_env = False  # loopback only, whatever proxy the environment names
-        yield http
-
-
-@pytest.fixture
-def api(base_url, management_key, session):
-    """Call the API of a fresh emulator with the management key (or another key, or none)."""
-
-    def call(method, path, key=management_key, **kwargs):
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return session.request(method, base_url + path, headers=headers, timeout=10, **kwargs)
-
-    return call
 
 
 def assert_error(response, status, message=None):
@@ -322,10 +304,12 @@ def test_update(api):
         updated["limit_remaining"],
         updated["include_byok_in_limit"],
     ) == ("renamed", True, 7.5, 7.5, True)
-    assert (updated["limit_reset"], updated["workspace_id"], updated["created_at"]) == (
+    # workspace_id moves the key in place (same hash); unknown fields are ignored.
+    assert (updated["limit_reset"], updated["workspace_id"], updated["created_at"], updated["hash"]) == (
         "weekly",
-        emu.DEFAULT_WORKSPACE_ID,
+        OTHER_WORKSPACE,
         key["created_at"],
+        key["hash"],
     )
     assert api("GET", path).json()["data"] == updated
     cleared = api("PATCH", path, json={"limit": None, "limit_reset": None}).json()["data"]
@@ -462,7 +446,7 @@ def test_current_key_of_a_disabled_expired_or_deleted_key(api, control):
 
 def test_status_fault_with_retry_after(api, control):
     control.add_fault(method="GET", path="^/keys$", action="status", status=429, retry_after=2, times=2)
-    for attempt in range(2):
+    for _attempt in range(2):
         response = api("GET", "/keys")
         assert_error(response, 429, "Rate limit exceeded")
         assert response.headers["Retry-After"] == "2"
@@ -533,7 +517,7 @@ def test_html_fault(api, control):
         {"action": "explode"},
         {"action": "status", "status": 200},
         {"action": "drop", "path": "("},
-        {"action": "drop", "method": "PUT"},
+        {"action": "drop", "method": "TRACE"},
         {"action": "drop", "times": 0},
         {"action": "drop", "retry": 1},
     ],
@@ -547,7 +531,7 @@ def test_invalid_fault_is_400(control, fault):
 def test_chaos_is_seeded_and_can_be_switched_off(api, control):
     def statuses():
         control.chaos(rate=0.5, seed=7, actions=["status:503", "status:429"], retry_after=1)
-        return [api("GET", "/key").status_code for attempt in range(30)]
+        return [api("GET", "/key").status_code for _attempt in range(30)]
 
     first = statuses()
     assert first == statuses() and set(first) == {200, 429, 503}
@@ -557,7 +541,7 @@ def test_chaos_is_seeded_and_can_be_switched_off(api, control):
         (503, "status"),
     }
     assert control.chaos(rate=0) is None
-    assert {api("GET", "/key").status_code for attempt in range(10)} == {200}
+    assert {api("GET", "/key").status_code for _attempt in range(10)} == {200}
 
 
 def test_chaos_drops(api, control):
@@ -628,7 +612,7 @@ def test_keep_alive_with_exact_content_length(base_url, management_key):
     url = urlsplit(base_url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     try:
-        for attempt in range(3):
+        for _attempt in range(3):
             connection.request("GET", url.path + "/keys", headers={"Authorization": f"Bearer {management_key}"})
             response = connection.getresponse()
             assert response.status == 200 and json.loads(response.read()) == {"data": []}

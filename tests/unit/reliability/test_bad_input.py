@@ -27,6 +27,10 @@ LIMIT = "limit must be a number of USD (0 or more) or 'unlimited'"
 EXPIRES_AT = "expires_at must be an ISO 8601 timestamp with a time zone"
 API_URL = "api_url must be an http:// or https:// URL"
 TIMEOUT = "timeout must be a number of seconds greater than 0"
+PLAIN_HTTP = (
+    "is plain http:// to another machine, which would send the management key unencrypted; use https://, or set "
+    "allow_plain_http=true"
+)
 
 # (module, options, what the message must say). Every expected text names the option; "{port}" is the emulator's port,
 # so that a module which skipped its checks would reach the emulator and show up in its log.
@@ -64,6 +68,9 @@ CASES = [
     (info_main, dict(management_key=None), "management_key is required"),
     (info_main, dict(api_url="file:///etc/passwd"), API_URL),
     (info_main, dict(timeout=0), TIMEOUT),
+    # No request may carry the management key in clear text off this machine unless the user opted in.
+    (key_main, dict(name="svc", api_url="http://192.0.2.1:{port}/api/v1"), PLAIN_HTTP),
+    (info_main, dict(api_url="http://openrouter.ai/api/v1"), PLAIN_HTTP),
 ]
 
 # Items of the role's openrouter_api_keys, each with one typo, and the start of what the role must say about it.

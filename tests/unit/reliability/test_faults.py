@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import common
+from ansible_collections.openrouter.provisioning.plugins.module_utils.client import excerpt
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
 from ansible_collections.openrouter.provisioning.tests.emulator.openrouter_emulator import HTML_BODY, MALFORMED_BODY
@@ -159,8 +160,8 @@ def test_connection_refused_is_a_clear_message(run, waits, main, options):
         api_url = "http://127.0.0.1:%d/api/v1" % port.getsockname()[1]
         result = run(main, api_url=api_url, retries=1, **options)
     assert_clean_failure(result)
-    assert "GET /keys could not reach %s: ConnectionError." % api_url in result["msg"]
-    assert "(gave up after 2 tries)" in result["msg"] and "Check api_url" in result["msg"]
+    assert "GET /keys could not reach %s: the connection was refused" % api_url in result["msg"]
+    assert "(gave up after 2 tries)" in result["msg"] and "Check the host and port in api_url" in result["msg"]
     assert len(waits) == 1
 
 
@@ -216,8 +217,7 @@ def test_a_proxy_html_502_shows_the_body_not_a_traceback(run, api_url, control, 
     result = run(main, api_url=api_url, retries=1, retry_max_time=5, **options)
     assert_clean_failure(result)
     assert (
-        "GET /keys failed with HTTP 502: no OpenRouter error message; the body starts %r."
-        % (HTML_BODY.decode().strip()[:200])
+        "GET /keys failed with HTTP 502: no OpenRouter error message; the body starts %r." % excerpt(HTML_BODY.decode())
         in result["msg"]
     )
     assert "(gave up after 2 tries)" in result["msg"]

@@ -38,6 +38,17 @@ ISSUE_ROWS = [
     "Idempotency of the reconciler",
     "Secrets and minimal PATCHes",
     "Soak: 500 runs with 10% random faults",
+    # Issues 12, 10 and 13: a hostile or wrong server.
+    "A listing that never ends",
+    "A response body without end",
+    "A server that trickles its answer",
+    "A redirect",
+    "`http://` to another machine",
+    "Control characters or a long text",
+    "An answer of an unexpected shape",
+    "A wrong `api_url` that answers 404",
+    "Messages that say what went wrong",
+    "One try classified apart from the decision to retry",
 ]
 
 

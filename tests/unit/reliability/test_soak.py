@@ -14,8 +14,7 @@ import random
 import time
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient, OpenRouterError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import desired_problems
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KeyTask
 from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import MANAGEMENT_KEY
 
 RUNS = 500
@@ -61,14 +60,13 @@ def wish(rng, name):
 
 def converge(api_url, params, clock):
     """One run of the module's code, as openrouter_key runs it; returns (result or None, error or None)."""
-    desired, problems = desired_problems(params)
-    assert not problems
+    desired = KEY.desired(params)
     client = OpenRouterClient(
         api_url, MANAGEMENT_KEY, timeout=5, retries=5, retry_max_time=60, sleep=clock.sleep, clock=clock
     )
     client.session.trust_env = False
     try:
-        return KeyTask(client, params, desired).run(), None
+        return KeyTask(client, desired, params["state"], recreate=params.get("recreate", "never")).run(), None
     except OpenRouterError as exc:
         return getattr(exc, "result", None), exc
     finally:

@@ -18,3 +18,10 @@ if [ -z "${OPENROUTER_API_URL}" ]; then
 fi
 export OPENROUTER_API_URL
 export OPENROUTER_MANAGEMENT_KEY=sk-or-v1-emulator-management-key
+# A run can force the module path (or the in-process path) of every target with tests/integration/integration_config.yml
+# holding `openrouter_provisioning_in_process: false`: ansible-test passes no environment variable of its own through.
+# Each runme.sh passes "$@" on to ansible-playbook, so the file is added to those arguments as extra vars.
+integration_config="$(cd ../.. && pwd)/integration_config.yml"
+if [ -f "${integration_config}" ]; then
+    set -- "$@" -e "@${integration_config}"
+fi

@@ -13,7 +13,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openrouter.provisioning.plugins.filter.api_keys_plan import FilterModule, api_keys_plan
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import NEW_HASH
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+
+NEW_HASH = KEY.new_placeholder
 
 
 def record(name, index, **fields):
@@ -229,6 +231,10 @@ def test_a_name_given_twice_fails_naming_both_items():
         (
             {"name": "svc", "expires_at": "2027-12-31"},
             "openrouter_api_keys[1] (svc): expires_at must be an ISO 8601 timestamp",
+        ),
+        (
+            {"name": "svc", "expires_at": "2020-01-01T00:00:00Z"},
+            "openrouter_api_keys[1] (svc): expires_at must be in the future, got '2020-01-01T00:00:00Z'",
         ),
         (
             {"name": "svc", "state": "gone"},

@@ -12,11 +12,17 @@ import responses
 from urllib3.exceptions import NewConnectionError
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
+    ANSWER,
+    FATAL,
+    LOST,
+    RETRYABLE,
     USER_AGENT,
     OpenRouterClient,
     OpenRouterError,
+    Outcome,
     ResponseLost,
     backoff_delay,
+    next_wait,
     parse_retry_after,
 )
 
@@ -283,8 +289,11 @@ def test_a_malformed_200_body_is_described(client):
 def test_delete_and_get_treat_404_as_absent(client):
     responses.delete(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
     responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", json={"data": {"label": "management"}})
     assert client.delete_key("c" * 64) is False
     assert client.get_key("c" * 64) is None
+    # One GET /key proves the base URL is OpenRouter's API before the first 404 counts as "missing", once per client.
+    assert [call.request.path_url for call in responses.calls].count("/api/v1/key") == 1
 
 
 @responses.activate
@@ -303,3 +312,189 @@ def test_no_secret_appears_in_any_error(client):
         for text in (str(error), repr(error), str(error.api_message)):
             assert MANAGEMENT_KEY not in text
             assert SECRET not in text
+
+
+# --- answers of an unexpected shape (issue 12.4) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"data": None},
+        {"data": "text"},
+        {"data": [record(1)]},
+        {"error": "no data"},
+        "just a string",
+    ],
+    ids=["a list", "null data", "text data", "a list as data", "no data", "a string"],
+)
+@responses.activate
+def test_a_record_of_the_wrong_shape_is_an_openrouter_error(client, body):
+    for method in ("GET", "PATCH"):
+        responses.add(method, API + "/keys/" + "e" * 64, json=body)
+    responses.get(API + "/key", json=body)
+    for call in (
+        lambda: client.get_key("e" * 64),
+        lambda: client.update_key("e" * 64, {"name": "x"}),
+        client.current_key,
+    ):
+        with pytest.raises(OpenRouterError) as caught:
+            call()
+        assert "answered without a record in data" in str(caught.value)
+        assert "Check api_url" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": {"hash": "x"}}, {"data": ["text"]}, {"data": [{"name": "no hash"}]}, {"data": [{"hash": 7}]}, ["a"]],
+)
+@responses.activate
+def test_a_list_of_the_wrong_shape_is_an_openrouter_error(client, body):
+    responses.get(API + "/keys", json=body)
+    with pytest.raises(OpenRouterError) as caught:
+        list(client.list_keys())
+    assert "GET /keys answered without a list of records with hash in data" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": record(5)}, {"key": SECRET}, {"key": 5, "data": record(5)}, {"key": "", "data": record(5)}, [SECRET]],
+)
+@responses.activate
+def test_a_create_answer_of_the_wrong_shape_is_lost_and_keeps_its_secret_out(client, body):
+    responses.post(API + "/keys", status=201, json=body)
+    with pytest.raises(ResponseLost) as caught:
+        client.create_key({"name": "k"})
+    assert "POST /keys answered without the new key's record and secret" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [200, 400, 502])
+@responses.activate
+def test_json_nested_too_deeply_is_an_openrouter_error_not_a_recursion_error(status):
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    responses.get(API + "/key", status=status, body="[" * 100000 + "]" * 100000, content_type="application/json")
+    with pytest.raises(OpenRouterError) as caught:
+        client.current_key()
+    assert "HTTP %d" % status in str(caught.value)
+
+
+# --- one try classified, then the next wait decided (issue 13, item 4) ---------------------------------------------
+
+
+def attempt_of(client, method, **mock):
+    with responses.RequestsMock() as http:
+        http.add(method, API + "/keys", **mock)
+        return client._attempt(method, "/keys", None, None)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize(
+    "method, mock, kind, retry_after",
+    [
+        ("GET", dict(json={"data": []}), ANSWER, None),
+        ("GET", dict(status=429, headers={"Retry-After": "7"}), RETRYABLE, 7.0),
+        ("POST", dict(status=429), RETRYABLE, None),
+        ("GET", dict(status=503), RETRYABLE, None),
+        ("POST", dict(status=503), LOST, None),
+        ("GET", dict(body=requests.exceptions.ConnectionError("reset")), RETRYABLE, None),
+        ("POST", dict(body=requests.exceptions.ConnectionError("reset")), LOST, None),
+        ("POST", dict(body=requests.exceptions.ReadTimeout("slow")), LOST, None),
+        ("GET", dict(body=requests.exceptions.SSLError("certificate verify failed")), FATAL, None),
+        ("GET", dict(status=400), FATAL, None),
+        ("GET", dict(status=302, headers={"Location": "https://elsewhere"}), FATAL, None),
+        ("GET", dict(body="<html>"), FATAL, None),
+        ("POST", dict(body="<html>"), LOST, None),
+    ],
+)
+def test_a_try_is_classified(client, method, mock, kind, retry_after):
+    outcome = attempt_of(client, method, **mock)
+    assert (outcome.kind, outcome.retry_after) == (kind, retry_after)
+    assert (outcome.failure is None) == (kind == ANSWER)
+    assert isinstance(outcome.failure, ResponseLost) == (kind == LOST)
+
+
+def failure_outcome(kind, retry_after=None):
+    return Outcome(kind, 503, None, OpenRouterError("x"), retry_after)
+
+
+@pytest.mark.parametrize(
+    "outcome, attempt, elapsed, expected",
+    [
+        (failure_outcome(RETRYABLE), 1, 0.0, (0.25, None)),
+        (failure_outcome(RETRYABLE), 3, 0.0, (1.0, None)),
+        (failure_outcome(RETRYABLE, retry_after=4.0), 1, 0.0, (4.0, None)),
+        (failure_outcome(RETRYABLE), 6, 0.0, (None, None)),  # out of retries (5)
+        (failure_outcome(RETRYABLE), 1, 59.9, (None, None)),  # the backoff would cross retry_max_time
+        (
+            failure_outcome(RETRYABLE, retry_after=30.0),
+            1,
+            40.0,
+            (None, "OpenRouter asked to wait 30s (Retry-After), more than the 20s left of retry_max_time."),
+        ),
+        (failure_outcome(FATAL), 1, 0.0, (None, None)),
+        (failure_outcome(LOST), 1, 0.0, (None, None)),
+    ],
+)
+def test_the_next_wait_is_decided_from_the_outcome_alone(outcome, attempt, elapsed, expected):
+    assert next_wait(outcome, attempt, elapsed, retries=5, retry_max_time=60.0, rand=lambda: 0.0) == expected
+
+
+@responses.activate
+def test_a_404_then_a_failing_get_key_for_a_server_error_is_that_error_not_a_wrong_url():
+    client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
+    responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", status=503, json=error_body(503, "Service Unavailable"))
+    with pytest.raises(OpenRouterError) as caught:
+        client.get_key("c" * 64)
+    assert caught.value.status == 503 and "Check api_url" not in str(caught.value)
+
+
+@responses.activate
+def test_a_404_then_a_404_for_get_key_says_to_check_api_url(client):
+    responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
+    responses.get(API + "/key", status=404, body="Not Found")
+    with pytest.raises(OpenRouterError) as caught:
+        client.get_key("c" * 64)
+    assert "GET /keys/%s answered HTTP 404, and GET /key" % ("c" * 64) in str(caught.value)
+    assert "so %s is not OpenRouter's API. Check api_url" % API in str(caught.value)
+    assert caught.value.status is None
+
+
+class LimitPaging:
+    """Paging as a resource description gives it: offset and limit, and total_count to end the list."""
+
+    @staticmethod
+    def query(offset):
+        return {"offset": str(offset), "limit": "2"}
+
+    @staticmethod
+    def last(page, offset, answer):
+        return offset + len(page) >= answer["total_count"]
+
+
+@responses.activate
+def test_any_resource_lists_by_its_own_paging_and_identity(client):
+    guardrails = [{"id": "g%d" % number} for number in range(5)]
+    for offset in (0, 2, 4):
+        responses.get(
+            API + "/guardrails",
+            json={"data": guardrails[offset : offset + 2], "total_count": 5},
+            match=[responses.matchers.query_param_matcher({"offset": str(offset), "limit": "2"})],
+        )
+    assert list(client.list_records("/guardrails", identity="id", paging=LimitPaging())) == guardrails
+
+
+@responses.activate
+def test_any_record_path_gets_the_same_404_rule_and_shape_checks(client):
+    responses.get(API + "/guardrails/g1", status=404, json=error_body(404, "Guardrail not found"))
+    responses.get(API + "/key", json={"data": {"label": "management"}})
+    responses.delete(API + "/guardrails/g2", status=404, json=error_body(404, "Guardrail not found"))
+    responses.patch(API + "/guardrails/g3", json={"data": []})
+    assert client.get_record("/guardrails/g1") is None
+    assert client.delete_record("/guardrails/g2") is False
+    with pytest.raises(OpenRouterError, match="PATCH /guardrails/g3 answered without a record in data"):
+        client.update_record("/guardrails/g3", {"name": "x"})
+    responses.post(API + "/guardrails", json={"id": "no data"})
+    with pytest.raises(ResponseLost):
+        client.create_record("/guardrails", {"name": "x"})

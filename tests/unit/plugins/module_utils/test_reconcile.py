@@ -9,13 +9,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import (
-    NEW_HASH,
-    apply_plan,
-    desired_problems,
-    normalize_expires_at,
-    plan,
-)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan as plan_resource
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import predict
+
+NEW_HASH = KEY.new_placeholder
 
 HASH = "f" * 64
 CURRENT = {
@@ -36,9 +34,20 @@ CURRENT = {
 
 
 def desired(**options):
-    wanted, problems = desired_problems(options)
-    assert problems == []
-    return wanted
+    assert KEY.problems(options) == []
+    return KEY.desired(options)
+
+
+def plan(current, wanted, state="present", recreate="never", key_hash=None):
+    return plan_resource(KEY, current, wanted, state, recreate, key_hash)
+
+
+def apply_plan(current, step):
+    return predict(KEY, current, step)
+
+
+def normalize_expires_at(text):
+    return KEY.fields["expires_at"].kind.normalize("expires_at", text)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +107,7 @@ def test_create_carries_every_given_field_and_disables_with_a_patch():
     )
     step = plan(None, wanted)
     assert step.action == "create"
-    assert step.create == {
+    assert step.body == {
         "name": "new",
         "limit": 5.0,
         "limit_reset": "daily",
@@ -114,7 +123,7 @@ def test_create_carries_every_given_field_and_disables_with_a_patch():
 
 def test_create_leaves_out_unlimited_and_never_and_needs_no_patch():
     step = plan(None, desired(name="new", limit="unlimited", limit_reset="never", disabled=False))
-    assert step.create == {"name": "new"}
+    assert step.body == {"name": "new"}
     assert step.patch is None
 
 
@@ -145,7 +154,7 @@ def test_on_change_replaces_and_keeps_the_old_settings():
         recreate="on_change",
     )
     assert step.action == "replace"
-    assert step.create == {
+    assert step.body == {
         "name": "svc",
         "limit": 10.0,
         "limit_reset": "weekly",
@@ -209,7 +218,7 @@ def test_expires_at_is_normalised_to_utc_with_seconds(text, expected):
     ],
 )
 def test_bad_options_are_named(options, option):
-    problems = desired_problems(options)[1]
+    problems = KEY.problems(options)
     assert len(problems) == 1
     assert problems[0].startswith(option + " ")
 

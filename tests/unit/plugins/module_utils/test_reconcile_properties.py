@@ -10,7 +10,10 @@ __metaclass__ = type
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import MANAGED, apply_plan, plan, view
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan, predict
+
+MANAGED = [name for name, field in KEY.fields.items() if not field.fixed]
 
 SECRET_PREFIX = "sk-or-v1-"
 limits = st.one_of(st.none(), st.floats(min_value=0, max_value=1e6, allow_nan=False), st.integers(0, 1000).map(float))
@@ -52,22 +55,22 @@ wishes = st.fixed_dictionaries(
 @given(current=st.one_of(st.none(), records), wanted=wishes, recreate=st.sampled_from(["never", "on_change", "always"]))
 def test_applying_a_plan_converges(current, wanted, recreate):
     wanted.setdefault("name", "n")
-    step = plan(current, wanted, recreate=recreate)
+    step = plan(KEY, current, wanted, recreate=recreate)
     if step.action == "fail":
         return
-    after = dict(apply_plan(current, step), hash="new" if step.action in ("create", "replace") else current["hash"])
-    follow_up = plan(after, wanted, recreate="on_change")
+    after = dict(predict(KEY, current, step), hash="new" if step.action in ("create", "replace") else current["hash"])
+    follow_up = plan(KEY, after, wanted, recreate="on_change")
     assert follow_up.action == "none", (current, wanted, step, follow_up)
 
 
 @settings(max_examples=300, deadline=None)
 @given(current=records, wanted=wishes)
 def test_a_patch_carries_only_changed_fields_and_no_secret(current, wanted):
-    step = plan(current, wanted, recreate="on_change")
-    now = view(current)
+    step = plan(KEY, current, wanted, recreate="on_change")
+    now = KEY.current(current)
     if step.action == "update":
         assert step.patch
         assert set(step.patch) <= set(MANAGED)
         assert all(now[field] != value for field, value in step.patch.items())
-    for part in (step.create, step.patch, step.before, step.after):
+    for part in (step.body, step.patch, step.before, step.after):
         assert SECRET_PREFIX not in repr(part)

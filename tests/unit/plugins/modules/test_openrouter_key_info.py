@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main
 from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
 from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import key
@@ -41,9 +43,10 @@ def test_name_returns_every_key_with_that_exact_name(run, http):
 def test_hash_is_one_request_and_a_missing_hash_is_an_empty_list(run, http):
     http.get(API + "/keys/%064x" % 1, json={"data": key(1)})
     http.get(API + "/keys/%064x" % 2, status=404, json={"error": {"code": 404, "message": "Resource not found"}})
+    http.get(API + "/key", json={"data": CURRENT})  # a 404 counts as missing once GET /key proves api_url right
     assert run(main, hash="%064x" % 1)["api_keys"] == [key(1)]
     assert run(main, hash="%064x" % 2)["api_keys"] == []
-    assert len(http.calls) == 2
+    assert len(http.calls) == 3
 
 
 def test_current_key_alone_sends_no_list(run, http):
@@ -69,3 +72,29 @@ def test_a_malformed_hash_fails_before_any_request(run, http):
     result = run(main, hash="../keys")
     assert result["failed"] and result["msg"].startswith("hash ")
     assert len(http.calls) == 0
+
+
+NAMED = [key(1, name="ci-pipeline"), key(2, name="CI-nightly"), key(3, name="pr-12"), key(4, name="ci-nightly")]
+
+
+@pytest.mark.parametrize(
+    "options, numbers",
+    [
+        (dict(name_prefix="ci-"), [1, 4]),
+        (dict(name_pattern="^pr-[0-9]+$"), [3]),
+        (dict(name_pattern="(?i)nightly"), [2, 4]),
+        (dict(name_prefix="ci-", name_pattern="night"), [4]),
+        (dict(name="ci-nightly", name_prefix="ci-"), [4]),
+        (dict(name_prefix="nope"), []),
+    ],
+)
+def test_name_prefix_and_name_pattern_filter_the_list(run, http, options, numbers):
+    http.get(API + "/keys", json={"data": NAMED})
+    result = run(main, **options)
+    assert [record["hash"] for record in result["api_keys"]] == ["%064x" % number for number in numbers]
+
+
+def test_a_bad_name_pattern_fails_before_any_request(run, http):
+    result = run(main, name_pattern="ci-(")
+    assert result["failed"] and "name_pattern must be a Python regular expression, got 'ci-('" in result["msg"]
+    assert "use name_prefix" in result["msg"] and sent(http) == []

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find one record of a described resource, plan with the reconciler, and carry the plan out through the client.
+
+No Ansible here. What only one resource needs (a key's secret, say) goes into a subclass of ResourceTask through its
+named hooks: lookup_guard(), create(), after_create() and delete_replaced().
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+
+from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan, predict
+
+
+def list_records(client, resource, query=None):
+    """Yield every record of the resource's list (the client bounds and dedupes it); query values of None are left out."""
+    query = dict((name, value) for name, value in (query or {}).items() if value is not None)
+    return client.list_records(resource.path, query, resource.identity, resource.paging)
+
+
+def get_record(client, resource, ref):
+    """The record with this identity, or None if there is none."""
+    return client.get_record(resource.record_path(ref))
+
+
+def records_named(client, resource, name, scope=None):
+    """Every record with exactly this name (within the scope), reading every page of the lookup's list."""
+    query = dict(resource.list_query)
+    if resource.scope:
+        query[resource.scope] = scope
+    return [record for record in list_records(client, resource, query) if record.get(resource.name_field) == name]
+
+
+def find(client, resource, ref=None, name=None, scope=None):
+    """Return (the record or None, identities of every record with the name when looked up by name, else None)."""
+    if ref:
+        return get_record(client, resource, ref), None
+    matches = records_named(client, resource, name, scope)
+    if len(matches) > 1:
+        raise PlanError(
+            "%d %s are named %r: %s. Pass %s to choose one, or delete the extra %s."
+            % (
+                len(matches),
+                resource.plural,
+                name,
+                ", ".join(record[resource.identity] for record in matches),
+                resource.identity,
+                resource.plural,
+            )
+        )
+    return (matches[0] if matches else None), set(record[resource.identity] for record in matches)
+
+
+class ResourceTask:
+    """One converge of one record: find it, plan, then carry the plan out, or predict its outcome in check mode.
+
+    desired: the normalised fields the user gave (resource.desired()); ref: the identity to look the record up by, if
+    given, else it is looked up by the desired name within the desired scope.
+    """
+
+    def __init__(self, client, resource, desired, state="present", ref=None, recreate="never", check_mode=False):
+        self.client = client
+        self.resource = resource
+        self.desired = desired
+        self.state = state
+        self.ref = ref
+        self.recreate = recreate
+        self.check_mode = check_mode
+        self.name = desired.get(resource.name_field)
+        self.scope = desired.get(resource.scope) if resource.scope else None
+        self.result = {"changed": False}
+
+    def run(self):
+        with self.lookup_guard():
+            return self._converge()
+
+    # Hooks: what a resource of its own overrides.
+
+    def lookup_guard(self):
+        """A context held from the lookup to the end of the run."""
+        return contextlib.nullcontext()
+
+    def create(self, body, named):
+        """Send the create and return the new record.
+
+        `named` holds the identities of the records that bore the name at the lookup (None after a lookup by
+        identity).
+        """
+        return self.client.create_record(self.resource.path, body)
+
+    def after_create(self, call, *args):
+        """Run a step that follows a create (its patch, the old record's delete)."""
+        return call(*args)
+
+    def delete_replaced(self, current):
+        """Delete the record that a new one replaces."""
+        self.after_create(self.delete, current[self.resource.identity])
+
+    # The generic steps.
+
+    def update(self, ref, patch):
+        return self.client.update_record(self.resource.record_path(ref), patch)
+
+    def delete(self, ref):
+        """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
+        return self.client.delete_record(self.resource.record_path(ref))
+
+    def _decide(self, current):
+        """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
+        step = plan(self.resource, current, self.desired, self.state, self.recreate, self.ref)
+        self.result.update(changed=step.changed, diff=step.diff)
+        if step.action == "fail":
+            raise PlanError(step.reason, self.result)
+        return step
+
+    def _converge(self):
+        resource, key = self.resource, self.resource.result_key
+        current, named_before = find(self.client, resource, self.ref, self.name, self.scope)
+        step = self._decide(current)
+        if self.check_mode or not step.changed:
+            self.result[key] = predict(resource, current, step) or {}
+            return self.result
+        if step.action == "delete":
+            self.delete(current[resource.identity])
+            self.result[key] = {}
+        elif step.action == "update":
+            self.result[key] = self._update(current, step)
+        else:
+            self.result[key] = self.create(step.body, named_before)
+            new_ref = self.result[key][resource.identity]
+            if step.action == "replace":
+                self.result["previous_" + resource.identity] = current[resource.identity]
+                self.result["diff"]["after"][resource.identity] = new_ref
+                self.delete_replaced(current)
+            if step.patch:
+                self.result[key] = self.after_create(self.update, new_ref, step.patch)
+        return self.result
+
+    def _update(self, current, step):
+        ref = current[self.resource.identity]
+        try:
+            return self.update(ref, step.patch)
+        except OpenRouterError as exc:
+            if exc.status != 409:
+                raise
+        # Someone changed the record at the same time: read it again and plan again, once.
+        current = get_record(self.client, self.resource, ref)
+        step = self._decide(current)
+        if step.action == "update":
+            return self.update(ref, step.patch)
+        return current
