@@ -4,8 +4,10 @@
 
 A block is run as written: a list of plays is a playbook; a list of tasks runs in a play on localhost (the one setup the
 docs name). A block whose first line is a comment naming a path (`# roles/team_keys/tasks/main.yml`) is a file that
-later blocks of the same page use, and is written there. A block after `<!-- example: skip REASON -->` is not run; the
-reason is printed, and a skip without one is an error. Prints one line per block: the page, the line, what it is.
+later blocks of the same page use, and is written there; so is a block of any language after
+`<!-- example: file PATH -->` (a CSV file, say, which has no comment syntax). A block after
+`<!-- example: skip REASON -->` is not run; the reason is printed, and a skip without one is an error. Prints one line
+per block: the page, the line, what it is.
 """
 
 import json
@@ -17,6 +19,7 @@ import yaml
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 SKIP = re.compile(r"^<!--\s*example:\s*skip\s*(.*?)\s*-->$")
+FILE = re.compile(r"^<!--\s*example:\s*file\s+([\w./-]+)\s*-->$")
 PATH_COMMENT = re.compile(r"^#\s*([\w./-]+\.ya?ml)\s*$")
 
 
@@ -48,6 +51,12 @@ def kind(body):
     return "playbook" if all("hosts" in item or "import_playbook" in item for item in data) else "tasks"
 
 
+def write(path, body):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(body)
+
+
 def main(root, pages, out):
     manifest = []
     for page in pages:
@@ -55,9 +64,14 @@ def main(root, pages, out):
             text = handle.read()
         workdir = os.path.join(out, re.sub(r"\W", "_", page))
         for line, language, body, before in blocks(text):
+            where = "%s:%d" % (page, line)
+            named_file = FILE.match(before)
+            if named_file:
+                write(os.path.join(workdir, named_file.group(1)), body)
+                print("%s file" % where)
+                continue
             if language not in ("yaml", "yml"):
                 continue
-            where = "%s:%d" % (page, line)
             skip = SKIP.match(before)
             if skip:
                 if not skip.group(1):
@@ -67,7 +81,6 @@ def main(root, pages, out):
             first = body.splitlines()[0] if body.strip() else ""
             named = PATH_COMMENT.match(first)
             path = os.path.join(workdir, named.group(1) if named else "example_%d.yml" % line)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
             what = "file" if named else kind(body)
             if what == "tasks":
                 body = yaml.safe_dump(
@@ -81,8 +94,7 @@ def main(root, pages, out):
                     ],
                     sort_keys=False,
                 )
-            with open(path, "w") as handle:
-                handle.write(body)
+            write(path, body)
             print("%s %s" % (where, what))
             if what != "file":
                 manifest.append({"where": where, "dir": workdir, "playbook": path})
