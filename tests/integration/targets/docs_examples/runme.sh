@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Run every YAML example of README.md and docs/*.md as written, in page order, against the emulator. The only setup is
-# the one the guide documents: OPENROUTER_API_URL and OPENROUTER_MANAGEMENT_KEY in the environment (emulator.sh), and
-# the controller's Python as the local interpreter.
+# Run every YAML example of README.md and docs/*.md as written, in page order, against the emulator, each one with
+# --check --diff first and then for real. The only setup is the one the guide documents: OPENROUTER_API_URL and
+# OPENROUTER_MANAGEMENT_KEY in the environment (emulator.sh), and the controller's Python as the local interpreter.
 set -eu
 source ../setup_emulator/emulator.sh
 collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/openrouter/provisioning"
@@ -18,8 +18,13 @@ import json, sys
 for example in json.load(open(sys.argv[1])):
     print("%s\t%s\t%s" % (example["where"], example["dir"], example["playbook"]))
 PY
+# Each example runs as the guide's check-mode workflow says: first with --check --diff, then for real with --diff.
 while IFS=$'\t' read -r where dir playbook; do
-    echo "=== ${where}"
-    (cd "${dir}" && ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=${python}" "${playbook}" "$@") ||
-        { echo "docs_examples: the example at ${where} failed" >&2; exit 1; }
+    for mode in check real; do
+        check=()
+        [ "${mode}" = check ] && check=(--check)
+        echo "=== ${where} (${mode})"
+        (cd "${dir}" && ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=${python}" "${check[@]}" \
+            --diff "${playbook}" "$@") || { echo "docs_examples: the example at ${where} failed (${mode})" >&2; exit 1; }
+    done
 done
