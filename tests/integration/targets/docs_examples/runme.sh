@@ -8,6 +8,8 @@ set -eu
 source ../setup_emulator/emulator.sh
 collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/openrouter/provisioning"
 work="$(mktemp -d)"
+# emulator.sh sets emulator_pid and emulator_out; this trap replaces its own, so it stops the emulator too.
+# shellcheck disable=SC2154
 trap 'kill "${emulator_pid}" 2>/dev/null; rm -rf "${emulator_out}" "${work}"' EXIT
 pages=(README.md)
 for page in "${collection}"/docs/*.md; do pages+=("docs/$(basename "${page}")"); done
