@@ -96,8 +96,9 @@ _value:
   description:
     - One entry per key that needs a change or attention, in the order of O(desired), then the deletions of
       O(exclusive).
-    - Each has C(name), C(action), C(diff) (C(before) and C(after)), and C(options), the options to pass to
-      M(openrouter.provisioning.openrouter_key), with C(hash) for a key that exists.
+    - Each has C(name), C(action), C(diff) (C(before) and C(after)), C(options), the options to pass to
+      M(openrouter.provisioning.openrouter_key) (with C(hash) for a key that exists), and C(line), the entry as one
+      line of text (action, name, hash, and what changes).
     - The actions V(create), V(update), V(replace) and V(delete) are to be applied. V(fail) (several keys bear the
       name; C(reason) and C(hashes)) and V(missing_secret) (its C(secret_file) is missing) are reported, not applied.
   type: list
@@ -194,6 +195,8 @@ def _duplicates(label, name, matches, secrets_dir):
         "reason": "%s: %d keys bear this name: %s.%s Delete the extra keys (openrouter_key with hash and"
         " state: absent), then run again."
         % (label, len(matches), ", ".join(record["hash"] for record in matches), where),
+        "line": "%-14s %s: %d keys bear this name (%s)"
+        % ("fail", name, len(matches), ", ".join(record["hash"] for record in matches)),
     }
 
 
@@ -254,10 +257,35 @@ def _check_items(desired):
     return checked, errors
 
 
-def _entry(name, step, options, **extra):
-    entry = {"name": name, "action": step.action, "diff": {"before": step.before, "after": step.after}}
+def _line(entry):
+    """One line of the plan table: the action, the name, the hash of a key that exists, and what changes."""
+    before, after = entry["diff"]["before"], entry["diff"]["after"]
+    if entry["action"] == "update":
+        detail = ", ".join(
+            "%s %s -> %s" % (field, before.get(field), after[field])
+            for field in after
+            if field != "name" and before.get(field) != after[field]
+        )
+    elif entry["action"] == "create":
+        detail = ", ".join("%s %s" % (field, value) for field, value in after.items() if field != "name")
+    elif entry["action"] == "missing_secret":
+        detail = "no secret file %s" % entry["secret_file"]
+    else:
+        detail = ""
+    hash_ = entry["options"].get("hash")
+    return "%-14s %s%s%s" % (
+        entry["action"],
+        entry["name"],
+        " (%s)" % hash_ if hash_ else "",
+        ": " + detail if detail else "",
+    )
+
+
+def _entry(name, step, options, action=None, **extra):
+    entry = {"name": name, "action": action or step.action, "diff": step.diff}
     entry.update(extra)
     entry["options"] = options
+    entry["line"] = _line(entry)
     return entry
 
 
@@ -298,6 +326,8 @@ def api_keys_plan(
             " otherwise check the variable that fills openrouter_api_keys." % exclusive_scope
         )
     if secrets_dir:
+        # The module may run in another directory: every secret_file is absolute, and the same as checked here.
+        secrets_dir = os.path.abspath(os.path.expanduser(secrets_dir))
         _refuse_case_collisions([item["name"] for label, item, wanted in checked], secrets_dir)
         try:
             check_secrets_dir(secrets_dir, "set openrouter_api_keys_secrets_dir to a directory of your own")
@@ -324,12 +354,12 @@ def api_keys_plan(
         path = secret_path(secrets_dir, name) if secrets_dir else None
         if path and current and state == "present" and step.action in ("none", "update") and not os.path.lexists(path):
             if not rotate_missing:
-                changes.append(_entry(name, step, options, secret_file=path))
-                changes[-1]["action"] = "missing_secret"
-                continue
-            rotations.append(name)
-            options["recreate"] = "always"
-            step = plan(KEY, current, wanted, state, "always")
+                # Reported, and an update still runs: it keeps no secret.
+                changes.append(_entry(name, step, dict(options), "missing_secret", secret_file=path))
+            else:
+                rotations.append(name)
+                options["recreate"] = "always"
+                step = plan(KEY, current, wanted, state, "always")
         if step.action in ("create", "replace"):
             unkept.append(label)
         if path and step.action in ("create", "replace", "delete"):

@@ -153,9 +153,9 @@ def test_an_item_that_matches_gives_no_entry(item):
     ],
 )
 def test_an_item_that_differs_gives_one_entry_with_its_options_and_diff(item, action, diff, options):
-    assert api_keys_plan(EXISTING, [item], return_secrets=True) == [
-        {"name": item["name"], "action": action, "diff": diff, "options": options}
-    ]
+    [entry] = api_keys_plan(EXISTING, [item], return_secrets=True)
+    assert entry.pop("line").startswith("%-14s %s" % (action, item["name"]))
+    assert entry == {"name": item["name"], "action": action, "diff": diff, "options": options}
 
 
 def test_entries_follow_the_list_and_leave_the_items_unchanged():
@@ -410,6 +410,12 @@ def test_a_listed_key_without_its_secret_file_is_reported_and_rotated_only_when_
     }
 
 
+def test_a_key_without_its_secret_file_is_still_updated(secrets_dir):
+    changes = api_keys_plan(EXISTING, [{"name": "svc", "limit": 3}], secrets_dir=secrets_dir)
+    assert [change["action"] for change in changes] == ["missing_secret", "update"]
+    assert "secret_file" not in changes[1]["options"]
+
+
 def test_rotating_missing_secrets_is_capped(secrets_dir):
     existing = [record("k%d" % index, 40 + index) for index in range(4)]
     desired = [{"name": "k%d" % index} for index in range(4)]
@@ -474,3 +480,17 @@ def test_exclusive_scope_limits_the_deletes_to_matching_names():
 )
 def test_a_bad_setting_is_refused_naming_the_variable(option, value, expected):
     assert message(EXISTING, [{"name": "svc"}], **{option: value}).startswith(expected)
+
+
+def test_each_entry_has_one_line_of_text_with_its_hash_and_what_changes(secrets_dir):
+    twins = [record("twin", 21), record("twin", 22)]
+    desired = [{"name": "svc", "limit": 25}, {"name": "new", "limit": 5}, {"name": "twin"}, {"name": "off"}]
+    open(os.path.join(secrets_dir, "svc.key"), "w").close()
+    changes = api_keys_plan(EXISTING + twins + [record("stray", 9)], desired, True, secrets_dir=secrets_dir)
+    assert [change["line"] for change in changes] == [
+        "update         svc (%s): limit 10.0 -> 25.0" % SVC["hash"],
+        "create         new: limit 5.0",
+        "fail           twin: 2 keys bear this name (%s, %s)" % (twins[0]["hash"], twins[1]["hash"]),
+        "missing_secret off (%s): no secret file %s/off.key" % (OFF["hash"], secrets_dir),
+        "delete         stray (%s)" % record("stray", 9)["hash"],
+    ]
