@@ -20,6 +20,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     list_records,
     records_named,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.private_dirs import check_own_file
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
     Field,
@@ -30,11 +32,19 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     Text,
     Timestamp,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import (
+    SecretFileError,
+    check_secrets_dir,
+    remove_secret,
+    write_secret,
+)
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no lock, as documented
     fcntl = None
+
+SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
 
 KEY = Resource(
     "key",
@@ -67,6 +77,9 @@ KEY_OPTIONS = dict(
     hash=dict(type="str", no_log=False),
     **KEY.option_spec(),
     recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
+    secret_file=dict(type="path"),
+    # None: true without secret_file, false with it (the secret is then in the file, not in the result).
+    return_secret=dict(type="bool"),
 )
 # The fields of an item of the role's openrouter_api_keys, in the order its messages list them.
 ROLE_ITEM_FIELDS = (
@@ -116,11 +129,95 @@ def _failure(message, result):
     return error
 
 
-class KeyTask(ResourceTask):
-    """One run of openrouter_key, on the generic converge, with the key's own hooks."""
+def _own_secret_file(path):
+    """True if a regular file of this user is at `path`; SecretFileError for a symlink, a non-file or another's file."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    check_own_file(path, info, SecretFileError, SECRET_FILE_FIX)
+    return True
 
-    def __init__(self, client, desired, state="present", key_hash=None, recreate="never", check_mode=False):
+
+def _read_secret_file(path):
+    """The secret in the file of this user at `path` (without its newline), or None if there is no file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd) as handle:
+        check_own_file(path, os.fstat(fd), SecretFileError, SECRET_FILE_FIX)
+        return handle.read().rstrip("\n")
+
+
+def secret_file_problems(params):
+    """Why secret_file (and return_secret) can't work, checked before any request, in check mode too."""
+    path = params.get("secret_file")
+    if path is None:
+        if params.get("return_secret") is False:
+            return ["return_secret=false without secret_file would lose a new key's secret: set secret_file too."]
+        return []
+    if not os.path.isabs(path) or os.path.basename(path) in ("", ".", ".."):
+        return ["secret_file must be the absolute path of a file (~ is expanded), got %r." % path]
+    try:
+        check_secrets_dir(os.path.dirname(path), SECRET_FILE_FIX)
+        _own_secret_file(path)
+    except SecretFileError as exc:
+        return ["secret_file: %s" % exc]
+    return []
+
+
+def key_problems(params):
+    """openrouter_key's checks before any request: the key's fields, then the files it may write."""
+    return KEY.problems(params) + secret_file_problems(params)
+
+
+class KeyTask(ResourceTask):
+    """One run of openrouter_key, on the generic converge, with the key's own hooks.
+
+    secret_file: where a new key's secret is written the moment the POST answers (None: only in the result);
+    return_secret: whether the result carries the secret too (None: only without secret_file).
+    """
+
+    def __init__(
+        self,
+        client,
+        desired,
+        state="present",
+        key_hash=None,
+        recreate="never",
+        check_mode=False,
+        secret_file=None,
+        return_secret=None,
+    ):
         super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
+        self.secret_file = secret_file
+        self.return_secret = secret_file is None if return_secret is None else return_secret
+        self.step = None
+        self._previous_secret = None
+
+    def run(self):
+        result = super(KeyTask, self).run()
+        if self.secret_file is not None:
+            self._report_secret_file(result)
+        return result
+
+    def _decide(self, current):
+        self.step = super(KeyTask, self)._decide(current)
+        return self.step
+
+    def _report_secret_file(self, result):
+        """Say in the result and the diff what this run did (or, in check mode, would do) to secret_file."""
+        path, action = self.secret_file, self.step.action
+        if action in ("create", "replace"):
+            result["secret_file"] = path
+            result["diff"]["after"]["secret_file"] = path
+        elif self.state == "absent" and _own_secret_file(path):
+            # The key is gone (this run deleted it, or an earlier one did): its secret file goes with it.
+            if not self.check_mode:
+                remove_secret(path, SECRET_FILE_FIX)
+            result.update(changed=True, secret_file=path)
+            result["diff"]["before"]["secret_file"] = path
 
     def lookup_guard(self):
         # A lookup by hash never creates, so only a lookup by name needs the lock.
@@ -152,7 +249,7 @@ class KeyTask(ResourceTask):
                         raise OpenRouterError(
                             "%s A lost create left the key %s behind, and deleting it failed: %s "
                             "Delete that key by hash." % (lost, orphan, exc)
-                        )
+                        ) from exc
                 if attempt == 2:
                     raise OpenRouterError(
                         "%s The create was tried twice and lost both times; %s."
@@ -162,9 +259,45 @@ class KeyTask(ResourceTask):
                             if orphans
                             else "no key was left behind",
                         )
-                    )
-        self.result["secret"] = secret
+                    ) from lost
+        self._keep_secret(record, secret)
         return record
+
+    def _keep_secret(self, record, secret):
+        """Put the new secret where the user asked, before any other step; if the file can't be written, fail with
+        the secret in the result instead."""
+        self.result["key"] = record
+        if self.return_secret:
+            self.result["secret"] = secret
+        if self.secret_file is None:
+            return
+        try:
+            # Kept to put back if a replacement is undone, so the file keeps the secret of the key that remains.
+            self._previous_secret = _read_secret_file(self.secret_file)
+            write_secret(self.secret_file, secret, SECRET_FILE_FIX)
+        except (SecretFileError, OSError) as exc:
+            self.result["secret"] = secret
+            raise ProvisioningError(
+                "The key %s was created, but its secret could not be written to secret_file: %s The secret is in "
+                "this result (secret) instead; store it now, since OpenRouter can't show it again."
+                % (record["hash"], exc),
+                self.result,
+            ) from exc
+        self.result["secret_file"] = self.secret_file
+
+    def _restore_secret_file(self):
+        """After an undone replacement: put the replaced key's secret back in secret_file. Returns what went wrong."""
+        if self.secret_file is None:
+            return ""
+        try:
+            if self._previous_secret is None:
+                remove_secret(self.secret_file, SECRET_FILE_FIX)
+            else:
+                write_secret(self.secret_file, self._previous_secret, SECRET_FILE_FIX)
+        except SecretFileError as exc:
+            return " Putting the old secret back in secret_file failed too: %s" % exc
+        self.result.pop("secret_file", None)
+        return ""
 
     def _orphans(self, body, named):
         """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
@@ -183,7 +316,7 @@ class KeyTask(ResourceTask):
                 "%s The new key %s was created and its secret is in this result; run the task again to "
                 "finish." % (exc, self.result["key"]["hash"]),
                 self.result,
-            )
+            ) from exc
 
     def delete_replaced(self, current):
         """Delete the key that the new one replaces.
@@ -205,18 +338,25 @@ class KeyTask(ResourceTask):
                     "secret is in this result. Delete one of the two keys by hash, then run the task again."
                     % (exc, current["hash"], new_hash),
                     self.result,
-                )
+                ) from exc
             raise _failure(
                 "%s Deleting the replaced key %s failed, so its replacement was deleted again and nothing "
-                "changed; run the task again." % (exc, current["hash"]),
+                "changed; run the task again.%s" % (exc, current["hash"], self._restore_secret_file()),
                 {"changed": False, "key": current},
-            )
+            ) from exc
 
 
 def converge_key(client, params, check_mode):
     """openrouter_key's work on its validated params."""
     return KeyTask(
-        client, KEY.desired(params), params["state"], params.get("hash"), params["recreate"], check_mode
+        client,
+        KEY.desired(params),
+        params["state"],
+        params.get("hash"),
+        params["recreate"],
+        check_mode,
+        params.get("secret_file"),
+        params.get("return_secret"),
     ).run()
 
 

@@ -19,8 +19,10 @@ description:
     O(include_byok_in_limit) are changed in place with one PATCH that carries only the fields that differ.
   - O(expires_at), O(creator_user_id) and O(workspace_id) can only be set when a key is created. When one of them
     differs from the existing key, O(recreate) decides what happens.
-  - The secret of a key is returned once, in RV(secret), by the run that creates it. OpenRouter can't show it again, so
-    register the result and store the secret at once, with C(no_log=true) on the task.
+  - The secret of a key is given once, by the run that creates it; OpenRouter can't show it again. With O(secret_file),
+    the module writes it to that file (mode 0600) the moment the key exists, before any other step, and leaves it out of
+    the result. Without O(secret_file), it is returned in RV(secret); register the result and store the secret at once,
+    with C(no_log=true) on the task.
 author:
   - openrouter.provisioning developers (@openrouter-provisioning)
 extends_documentation_fragment:
@@ -32,7 +34,8 @@ attributes:
     support: full
     details:
       - In check mode the module sends only GET requests and reports the same RV(ignore:changed) and RV(diff) that a
-        real run would. It returns no RV(secret), because no key is created.
+        real run would. It returns no RV(secret), because no key is created, and writes or removes no O(secret_file);
+        RV(secret_file) and RV(diff) say what would be written or removed.
   diff_mode:
     support: full
     details:
@@ -52,8 +55,8 @@ options:
   hash:
     description:
       - The hash that identifies the key, as OpenRouter returns it (64 hexadecimal characters).
-      - When given, the key is found by hash and O(name) renames it. With O(state=present) the module fails if no key has
-        this hash; it never creates a key in its place.
+      - When given, the key is found by hash and O(name) renames it. With O(state=present) the module fails if no key
+        has this hash; it never creates a key in its place.
       - One of O(hash) and O(name) is required.
     type: str
   name:
@@ -114,6 +117,28 @@ options:
     type: str
     choices: [never, on_change, always]
     default: never
+  secret_file:
+    description:
+      - The absolute path of a file to write a new key's secret to, on the host that runs the module (the controller
+        when the task runs there). C(~) is expanded.
+      - When this run creates a key (also by replacing one with O(recreate)), the secret and a newline are written to
+        the file atomically with mode 0600 the moment OpenRouter answers the create, before any other step (the PATCH
+        of a key created with O(disabled=true), the DELETE of the replaced key). An existing file is replaced. A run
+        that creates no key never touches the file.
+      - With O(state=absent), the file is removed once the key is gone (deleted by this run, or already missing).
+      - The file's directory must be owned by the user running the module and writable by no one else; if it doesn't
+        exist, its parent must, and it is created with mode 0700. A symbolic link, or a file of another user, at the
+        path is refused. All this is checked before any request, in check mode too.
+      - If the file can't be written after the key was created, the module fails and returns the secret in RV(secret)
+        instead, so it is never lost.
+    type: path
+  return_secret:
+    description:
+      - Whether the result carries a new key's secret in RV(secret).
+      - The default is V(true) without O(secret_file), and V(false) with it, so that no secret is in the result and
+        the task needs no C(no_log).
+      - V(false) needs O(secret_file), or the secret would be lost.
+    type: bool
 notes:
   - B(Lost responses.) If a create request reaches OpenRouter but its answer is lost (a timeout, a dropped connection,
     a gateway error), the module lists the keys with that name again. A key that appeared is deleted, because its secret
@@ -123,30 +148,28 @@ notes:
   - B(Parallel runs.) Lookups by name that may create a key are serialised per API URL, workspace and name with a lock
     file in the temporary directory, so forks on one machine can't create the same key twice. This protection ends at
     the machine's edge; don't manage the same key by name from several machines at once.
-  - If a request after the create fails (for example the PATCH that disables a new key), the module fails, but the result
-    still carries RV(secret) and RV(key.hash) of the new key.
+  - If anything fails after the create (for example the PATCH that disables a new key), the module fails, but the new
+    key's secret is already in O(secret_file), or in RV(secret), and the result carries RV(key.hash).
   - If a replacement can't delete the old key, it deletes the new key again, so the next run finds one key and replaces
-    it. If that fails too, the module fails with the new key's RV(secret) and both hashes, and one of the two keys must be
-    deleted by hash.
+    it. With O(secret_file), the file then holds the old key's secret again (or is removed if there was none). If that
+    fails too, the module fails with the new key's RV(secret) and both hashes, and one of the two keys must be deleted
+    by hash.
 seealso:
   - module: openrouter.provisioning.openrouter_key_info
 """
 
 EXAMPLES = r"""
-- name: Create a key with a monthly 25 USD limit, and store its secret without logging it
+- name: Create a key with a monthly 25 USD limit; its secret goes to a file, never into the result or the log
   openrouter.provisioning.openrouter_key:
     name: ci-pipeline
     limit: 25
     limit_reset: monthly
-  register: ci_key
-  no_log: true
+    secret_file: ~/.config/openrouter/ci-pipeline.key
 
-- name: Save the new secret to the vault file, only when this run created it
-  ansible.builtin.copy:
-    content: "{{ ci_key.secret }}"
-    dest: /etc/openrouter/ci-pipeline.key
-    mode: "0600"
-  when: ci_key.secret is defined
+- name: Create a key and take its secret from the result instead (register it, and keep it out of the log)
+  openrouter.provisioning.openrouter_key:
+    name: batch-jobs
+  register: batch_key
   no_log: true
 
 - name: Set the auth options once for every module of the collection
@@ -178,17 +201,17 @@ EXAMPLES = r"""
   register: intern_key
   no_log: true
 
-- name: Rotate a key (a new key replaces the old one on every run)
+- name: Rotate a key (a new key replaces the old one on every run); the file has the new secret before the old key goes
   openrouter.provisioning.openrouter_key:
     name: chatbot-prod
     recreate: always
-  register: rotated
-  no_log: true
+    secret_file: /srv/chatbot/openrouter.key
 
-- name: Delete a key
+- name: Delete a key, and its secret file
   openrouter.provisioning.openrouter_key:
     name: old-experiment
     state: absent
+    secret_file: ~/.config/openrouter/old-experiment.key
 """
 
 RETURN = r"""
@@ -256,9 +279,18 @@ secret:
   description:
     - The new key's secret, to use as an OpenRouter API key. OpenRouter shows it only once.
     - Also returned when a step after the create failed, so the secret is never lost.
-  returned: when this run created a key (also by replacing one), outside check mode
+    - With O(secret_file), returned only with O(return_secret=true), or when writing the file failed.
+  returned: when this run created a key (also by replacing one), outside check mode, and O(return_secret) is true
   type: str
   sample: sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+secret_file:
+  description:
+    - The path of O(secret_file), when this run wrote the new key's secret to it, or removed it with O(state=absent).
+    - In check mode, when the run would write or remove it. RV(diff) shows it as well, in C(after) when it is
+      written and in C(before) when it is removed.
+  returned: when this run wrote or removed O(secret_file) (in check mode, would)
+  type: str
+  sample: /home/ci/.config/openrouter/ci-pipeline.key
 previous_hash:
   description: The hash of the key that a replacement (O(recreate)) deleted.
   returned: when this run replaced a key, outside check mode
@@ -281,12 +313,16 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KEY_OPTIONS, converge_key
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
+    KEY_OPTIONS,
+    converge_key,
+    key_problems,
+)
 
 DEFINITION = ModuleDefinition(
     argument_spec=KEY_OPTIONS,
     run=converge_key,
-    problems=KEY.problems,
+    problems=key_problems,
     required_one_of=[("hash", "name")],
 )
 
