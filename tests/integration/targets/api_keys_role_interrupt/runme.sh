@@ -19,7 +19,9 @@ fail() {
 
 # POST a JSON body to the emulator's control interface.
 control() {
-    "${python}" -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"}, method="POST")).read()' "${emulator}/$1" "$2"
+    "${python}" -c 'import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
+urllib.request.urlopen(request).read()' "${emulator}/$1" "$2"
 }
 
 # Wait (at most 60 s) until no process of the converge is left: Ansible's workers run in sessions of their own, so a
