@@ -10,6 +10,8 @@ python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 emulator="${OPENROUTER_API_URL%/api/v1}/_emulator"
 work="$(mktemp -d)"
 secrets_dir="${work}/secrets"
+# emulator.sh set emulator_pid and emulator_out; this trap replaces its own and also removes the work directory.
+# shellcheck disable=SC2154
 trap 'kill "${emulator_pid}" 2>/dev/null; rm -rf "${emulator_out}" "${work}"' EXIT
 
 fail() {
