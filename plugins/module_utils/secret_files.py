@@ -5,11 +5,13 @@
 
 File names (file_name_for)
     A key's secret goes to ``<encoded name>.key``. The name is encoded as UTF-8 and every byte outside
-    ``a-z 0-9 . _ -`` is written as ``%`` and two lower-case hex digits (percent-encoding), so ``ci-pipeline`` gives
-    ``ci-pipeline.key``, ``team/ci`` gives ``team%2fci.key`` and ``CI`` gives ``%43%49.key``. Upper-case letters are
-    encoded too, so two names that differ only in case never share a file on a case-insensitive filesystem (macOS).
-    A leading dot is encoded (``.hidden`` gives ``%2ehidden.key``), so no file is hidden, ``.`` or ``..``; so is the
-    first letter of a name that Windows reserves for a device (``con`` gives ``%63on.key``). A file name longer than
+    ``A-Z a-z 0-9 . _ -`` is written as ``%`` and two lower-case hex digits (percent-encoding), so ``ci-pipeline``
+    gives ``ci-pipeline.key``, ``CI-Prod`` gives ``CI-Prod.key`` and ``team/ci`` gives ``team%2fci.key``.
+    Letters keep their case, so two names that differ only in case (``CI`` and ``ci``) get files that differ only in
+    case, which a case-insensitive filesystem (macOS, Windows) takes for one file: callers that write several secrets
+    refuse such names first (case_collisions). A leading dot is encoded (``.hidden`` gives ``%2ehidden.key``), so no
+    file is hidden, ``.`` or ``..``; so is the first letter of a name that Windows reserves for a device, in any case
+    (``con`` gives ``%63on.key``, ``CON`` gives ``%43ON.key``). A file name longer than
     255 bytes keeps its first 218 bytes (never cutting a ``%xx`` in two), then ``~`` and the first 32 hex digits of
     the SHA-256 of the name's UTF-8 bytes. Decoding a file name that has no ``~`` (for example with Python's
     ``urllib.parse.unquote``) gives the key's name back, so two names never map to one file.
@@ -43,7 +45,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.private_di
 SUFFIX = ".key"
 MAX_FILE_NAME_BYTES = 255
 HASH_DIGITS = 32
-SAFE_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789._-")
+SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 # Windows treats these as devices whatever follows the first dot; encoding a letter keeps shared drives safe.
 WINDOWS_DEVICES = frozenset(
     ["con", "prn", "aux", "nul"] + ["com%d" % n for n in range(10)] + ["lpt%d" % n for n in range(10)]
@@ -66,7 +68,7 @@ def file_name_for(name):
         raise SecretFileError("A key's name must be a non-empty string to name its secret file, got %r." % (name,))
     raw = name.encode("utf-8", "surrogatepass")
     encoded = "".join(chr(byte) if byte in SAFE_BYTES else _escape(byte) for byte in raw)
-    if encoded.startswith(".") or encoded.split(".", 1)[0] in WINDOWS_DEVICES:
+    if encoded.startswith(".") or encoded.split(".", 1)[0].lower() in WINDOWS_DEVICES:
         encoded = _escape(raw[0]) + encoded[1:]
     if len(encoded) + len(SUFFIX) > MAX_FILE_NAME_BYTES:
         kept = encoded[: MAX_FILE_NAME_BYTES - len(SUFFIX) - 1 - HASH_DIGITS]
@@ -75,6 +77,17 @@ def file_name_for(name):
             kept = kept[:cut]
         encoded = "%s~%s" % (kept, hashlib.sha256(raw).hexdigest()[:HASH_DIGITS])
     return encoded + SUFFIX
+
+
+def case_collisions(names):
+    """The groups (lists, in the order given) of distinct names whose files differ only in case, so would be one file
+    on a case-insensitive filesystem. Escapes are lower case, so lowering a file name folds exactly the letters."""
+    groups = {}
+    for name in names:
+        group = groups.setdefault(file_name_for(name).lower(), [])
+        if name not in group:
+            group.append(name)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def secret_path(directory, name):

@@ -25,13 +25,26 @@ play check.yml --check --diff "$@"
 grep -q '(item=create it-role-a)' <<< "${output}" || fail "check mode hid the module results"
 no_secret_shown check.yml
 
-# 2. Every step of the role, each asserted on its facts, its files and the emulator's request log. The results of
-#    the module runs of real runs are hidden.
-play main.yml "$@"
-if grep -Eq '\(item=(create|update|replace|delete) ' <<< "${output}"; then fail "a real run showed a module result"; fi
+# 2. Every step of the role, each asserted on its facts, its files and the emulator's request log. A run whose
+#    secrets go to files shows each module result (an update's diff too); one that returns secrets hides them.
+play main.yml --diff "$@"
+grep -q '(item=update it-role-b)' <<< "${output}" || fail "a real run with a secrets directory hid its results"
+grep -q '"limit": 7.5' <<< "${output}" || fail "the diff of an update was not shown"
+if grep -q '(item=create it-role-a)' <<< "${output}"; then fail "a run returning secrets showed a module result"; fi
+grep -Eq 'created 5, updated 0, replaced 0, deleted 0, unchanged 0, failed 0' <<< "${output}" ||
+    fail "the one-line summary is missing"
 no_secret_shown main.yml
 
 # 3. Converge the final keys again, among 200 more: the role as a whole must report no change.
 play rerun.yml "$@"
 grep -Eq '^localhost +: ok=[1-9][0-9]* +changed=0 +unreachable=0 +failed=0 ' <<< "${output}" ||
     fail "the role reported a change on a rerun with nothing to change"
+
+# 4. The safety rules: refusals before any write, file names for any key name, the missing-secret notice and repair,
+#    duplicates, exclusive scope and the 403 of a key that isn't a management key. Results are shown, secrets never.
+play safety.yml "$@"
+grep -q '(item=create ../it-safe-escape)' <<< "${output}" || fail "a create with a secrets directory was hidden"
+grep -q 'their secret file is missing, so their secrets are lost: It-Safe-Upper' <<< "${output}" ||
+    fail "the missing secret file was not reported"
+grep -Eq 'delete +it-safe-after \([0-9a-f]{64}\)' <<< "${output}" || fail "the plan did not show a delete's hash"
+no_secret_shown safety.yml

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import time
 
 import pytest
@@ -44,9 +45,9 @@ OFF = record("off", 2, disabled=True, limit_reset="monthly", limit=5.0)
 EXISTING = [SVC, OFF]
 
 
-def message(existing, desired, exclusive=False):
+def message(existing, desired, exclusive=False, **options):
     with pytest.raises(AnsibleFilterError) as caught:
-        api_keys_plan(existing, desired, exclusive)
+        api_keys_plan(existing, desired, exclusive, **options)
     return str(caught.value)
 
 
@@ -152,15 +153,15 @@ def test_an_item_that_matches_gives_no_entry(item):
     ],
 )
 def test_an_item_that_differs_gives_one_entry_with_its_options_and_diff(item, action, diff, options):
-    assert api_keys_plan(EXISTING, [item]) == [
-        {"name": item["name"], "action": action, "diff": diff, "options": options}
-    ]
+    [entry] = api_keys_plan(EXISTING, [item], return_secrets=True)
+    assert entry.pop("line").startswith("%-14s %s" % (action, item["name"]))
+    assert entry == {"name": item["name"], "action": action, "diff": diff, "options": options}
 
 
 def test_entries_follow_the_list_and_leave_the_items_unchanged():
     desired = [{"name": "b-new"}, {"name": "svc"}, {"name": "off", "disabled": "false"}, {"name": "a-new"}]
     copy = [dict(item) for item in desired]
-    changes = api_keys_plan(EXISTING, desired)
+    changes = api_keys_plan(EXISTING, desired, return_secrets=True)
     assert [(change["name"], change["action"]) for change in changes] == [
         ("b-new", "create"),
         ("off", "update"),
@@ -187,8 +188,8 @@ def test_without_exclusive_unlisted_keys_stay(exclusive):
     assert api_keys_plan(EXISTING + [record("stray", 10)], [{"name": "svc"}], exclusive) == []
 
 
-def test_exclusive_with_nothing_listed_deletes_everything():
-    changes = api_keys_plan(EXISTING, [], exclusive=True)
+def test_exclusive_with_nothing_listed_deletes_everything_only_when_allowed():
+    changes = api_keys_plan(EXISTING, [], exclusive=True, exclusive_allow_empty=True)
     assert [change["options"]["hash"] for change in changes] == [SVC["hash"], OFF["hash"]]
 
 
@@ -196,11 +197,16 @@ def test_exclusive_must_be_a_boolean():
     assert "exclusive must be true or false" in message(EXISTING, [], "maybe")
 
 
-def test_a_name_that_two_existing_keys_share_fails_naming_both_hashes():
+def test_a_name_that_two_existing_keys_share_fails_that_item_only_naming_both_hashes():
     twins = [record("twin", 21), record("twin", 22)]
-    text = message(EXISTING + twins, [{"name": "svc"}, {"name": "twin", "limit": 1}])
-    assert text.startswith("openrouter_api_keys[1] (twin): 2 keys bear this name")
-    assert twins[0]["hash"] in text and twins[1]["hash"] in text
+    changes = api_keys_plan(EXISTING + twins, [{"name": "twin", "limit": 1}, {"name": "svc", "limit": 3}])
+    assert [(change["name"], change["action"]) for change in changes] == [("twin", "fail"), ("svc", "update")]
+    assert changes[0]["reason"].startswith("openrouter_api_keys[0] (twin): 2 keys bear this name")
+    assert twins[0]["hash"] in changes[0]["reason"] and twins[1]["hash"] in changes[0]["reason"]
+    assert changes[0]["hashes"] == [
+        {"hash": twins[0]["hash"], "secret_stored": False},
+        {"hash": twins[1]["hash"], "secret_stored": False},
+    ]
 
 
 def test_a_name_given_twice_fails_naming_both_items():
@@ -295,3 +301,196 @@ def test_two_hundred_matching_items_give_nothing_quickly():
     assert api_keys_plan(existing, desired, exclusive=True) == []
     # A few milliseconds in practice.
     assert time.perf_counter() - started < 1.0
+
+
+# Secrets, the secrets directory and the guards of exclusive mode
+
+
+def secret_of(index):
+    """A secret that the label of record(..., index) masks."""
+    return "sk-or-v1-%03d%sabc" % (index, "0" * 58)
+
+
+@pytest.fixture
+def secrets_dir(tmp_path):
+    target = tmp_path / "secrets"
+    target.mkdir(mode=0o700)
+    return str(target)
+
+
+def test_a_create_without_a_secrets_dir_is_refused_unless_secrets_may_live_in_a_fact():
+    text = message(EXISTING, [{"name": "new-1"}, {"name": "svc"}, {"name": "svc-2", "recreate": "always"}])
+    assert text.startswith("openrouter_api_keys[0] (new-1), openrouter_api_keys[2] (svc-2) would create a key")
+    assert "openrouter_api_keys_secrets_dir" in text and "openrouter_api_keys_return_secrets: true" in text
+    assert [change["action"] for change in api_keys_plan(EXISTING, [{"name": "new-1"}], return_secrets="yes")] == [
+        "create"
+    ]
+    # Updates and deletes keep no secret, so they need neither.
+    assert [
+        c["action"] for c in api_keys_plan(EXISTING, [{"name": "svc", "limit": 1}, {"name": "off", "state": "absent"}])
+    ] == [
+        "update",
+        "delete",
+    ]
+
+
+def test_with_a_secrets_dir_creates_replaces_and_deletes_carry_their_secret_file(secrets_dir):
+    for name in ("svc", "off"):
+        with open(os.path.join(secrets_dir, name + ".key"), "w") as handle:
+            handle.write("x\n")
+    desired = [
+        {"name": "team/ci"},
+        {"name": "svc", "recreate": "always"},
+        {"name": "off", "state": "absent"},
+        {"name": "CI-Prod"},
+    ]
+    changes = api_keys_plan(EXISTING, desired, secrets_dir=secrets_dir)
+    assert [(change["action"], change["options"].get("secret_file")) for change in changes] == [
+        ("create", os.path.join(secrets_dir, "team%2fci.key")),
+        ("replace", os.path.join(secrets_dir, "svc.key")),
+        ("delete", os.path.join(secrets_dir, "off.key")),
+        ("create", os.path.join(secrets_dir, "CI-Prod.key")),
+    ]
+
+
+def test_an_update_does_not_touch_the_secret_file(secrets_dir):
+    open(os.path.join(secrets_dir, "svc.key"), "w").close()
+    [change] = api_keys_plan(EXISTING, [{"name": "svc", "limit": 1}], secrets_dir=secrets_dir)
+    assert change["action"] == "update" and "secret_file" not in change["options"]
+
+
+def test_names_whose_files_differ_only_in_case_are_refused_naming_both(secrets_dir):
+    text = message([], [{"name": "CI-Prod"}, {"name": "other"}, {"name": "ci-prod", "state": "absent"}])
+    assert "would create a key" in text  # no secrets dir: the names don't matter
+    text = message(
+        [], [{"name": "CI-Prod"}, {"name": "other"}, {"name": "ci-prod", "state": "absent"}], secrets_dir=secrets_dir
+    )
+    assert text.startswith("Keys 'CI-Prod' and 'ci-prod' would have secret files in %s" % secrets_dir)
+    assert "CI-Prod.key and ci-prod.key" in text and "Rename all but one" in text
+
+
+def test_an_exclusive_delete_whose_file_differs_only_in_case_from_a_listed_name_is_refused(secrets_dir):
+    text = message([record("ci", 30)], [{"name": "CI"}], True, secrets_dir=secrets_dir)
+    assert text.startswith("Keys 'CI' and 'ci' would have secret files")
+
+
+@pytest.mark.parametrize("mode", [0o730, 0o770, 0o777])
+def test_a_secrets_dir_others_can_write_is_refused_before_any_request(secrets_dir, mode):
+    os.chmod(secrets_dir, mode)
+    text = message([], [{"name": "a"}], secrets_dir=secrets_dir)
+    assert text.startswith("openrouter_api_keys_secrets_dir: ")
+    assert secrets_dir in text and "set openrouter_api_keys_secrets_dir to a directory of your own" in text
+    assert os.stat(secrets_dir).st_mode & 0o777 == mode  # never changed
+
+
+def test_a_secrets_dir_that_does_not_exist_yet_is_fine_and_not_made(secrets_dir):
+    missing = os.path.join(secrets_dir, "new")
+    assert [c["action"] for c in api_keys_plan([], [{"name": "a"}], secrets_dir=missing)] == ["create"]
+    assert not os.path.exists(missing)
+    assert message([], [{"name": "a"}], secrets_dir=os.path.join(missing, "deeper")).startswith(
+        "openrouter_api_keys_secrets_dir: "
+    )
+
+
+def test_a_listed_key_without_its_secret_file_is_reported_and_rotated_only_when_asked(secrets_dir):
+    open(os.path.join(secrets_dir, "off.key"), "w").close()
+    desired = [{"name": "svc", "limit": 10}, {"name": "off"}]
+    [missing] = api_keys_plan(EXISTING, desired, secrets_dir=secrets_dir)
+    assert missing["name"] == "svc" and missing["action"] == "missing_secret"
+    assert missing["secret_file"] == os.path.join(secrets_dir, "svc.key")
+    assert missing["options"]["hash"] == SVC["hash"]
+    [rotate] = api_keys_plan(EXISTING, desired, secrets_dir=secrets_dir, rotate_missing=True)
+    assert rotate["action"] == "replace"
+    assert rotate["options"] == {
+        "name": "svc",
+        "limit": 10,
+        "recreate": "always",
+        "hash": SVC["hash"],
+        "secret_file": os.path.join(secrets_dir, "svc.key"),
+    }
+
+
+def test_a_key_without_its_secret_file_is_still_updated(secrets_dir):
+    changes = api_keys_plan(EXISTING, [{"name": "svc", "limit": 3}], secrets_dir=secrets_dir)
+    assert [change["action"] for change in changes] == ["missing_secret", "update"]
+    assert "secret_file" not in changes[1]["options"]
+
+
+def test_rotating_missing_secrets_is_capped(secrets_dir):
+    existing = [record("k%d" % index, 40 + index) for index in range(4)]
+    desired = [{"name": "k%d" % index} for index in range(4)]
+    text = message(existing, desired, secrets_dir=secrets_dir, rotate_missing=True, max_rotations=3)
+    assert text.startswith("4 keys have no secret file in %s (k0, k1, k2, k3)" % secrets_dir)
+    assert "Raise openrouter_api_keys_max_rotations to 4" in text
+    changes = api_keys_plan(existing, desired, secrets_dir=secrets_dir, rotate_missing=True, max_rotations="4")
+    assert [change["action"] for change in changes] == ["replace"] * 4
+
+
+def test_duplicates_say_whose_secret_the_file_holds(secrets_dir):
+    twins = [record("twin", 21), record("twin", 22)]
+    with open(os.path.join(secrets_dir, "twin.key"), "w") as handle:
+        handle.write(secret_of(22) + "\n")
+    [fail] = api_keys_plan(twins, [{"name": "twin"}], secrets_dir=secrets_dir)
+    assert fail["hashes"] == [
+        {"hash": twins[0]["hash"], "secret_stored": False},
+        {"hash": twins[1]["hash"], "secret_stored": True},
+    ]
+    assert "The secret file holds the secret of %s." % twins[1]["hash"] in fail["reason"]
+    assert secret_of(22) not in repr(fail)
+
+
+@pytest.mark.parametrize("desired", [[], ()])
+def test_exclusive_with_an_empty_list_is_refused(desired):
+    text = message(EXISTING, desired, True)
+    assert text.startswith("openrouter_api_keys is empty and openrouter_api_keys_exclusive is true")
+    assert "openrouter_api_keys_exclusive_allow_empty: true" in text
+
+
+def test_deletes_beyond_the_cap_are_refused_listing_names_and_hashes():
+    strays = [record("stray-%d" % index, 50 + index) for index in range(3)]
+    text = message(EXISTING + strays, [{"name": "svc"}, {"name": "off", "state": "absent"}], True, max_deletes=3)
+    assert text.startswith("The plan deletes 4 keys (off (%s), stray-0 (%s)" % (OFF["hash"], strays[0]["hash"]))
+    assert "raise openrouter_api_keys_max_deletes to 4" in text
+    assert len(api_keys_plan(EXISTING + strays, [{"name": "svc"}], True, max_deletes=4)) == 4
+
+
+def test_the_default_cap_is_ten_deletes():
+    strays = [record("stray-%d" % index, 50 + index) for index in range(11)]
+    assert "more than openrouter_api_keys_max_deletes (10)" in message(EXISTING + strays, [{"name": "svc"}], True)
+
+
+def test_exclusive_scope_limits_the_deletes_to_matching_names():
+    others = [record("cust-a", 60), record("cust-b", 61), record("Cust-c", 62), record("team-x", 63)]
+    changes = api_keys_plan(EXISTING + others, [{"name": "cust-a"}], True, exclusive_scope="cust-*")
+    assert [change["name"] for change in changes] == ["cust-b"]
+    assert changes[0]["options"] == {"hash": others[1]["hash"], "state": "absent"}
+
+
+@pytest.mark.parametrize(
+    "option, value, expected",
+    [
+        ("max_deletes", -1, "openrouter_api_keys_max_deletes must be a whole number of 0 or more, got -1."),
+        ("max_rotations", "many", "openrouter_api_keys_max_rotations must be a whole number of 0 or more"),
+        ("max_deletes", True, "openrouter_api_keys_max_deletes must be a whole number"),
+        ("rotate_missing", "perhaps", "openrouter_api_keys_rotate_missing must be true or false, got 'perhaps'."),
+        ("return_secrets", "perhaps", "openrouter_api_keys_return_secrets must be true or false"),
+        ("exclusive_allow_empty", 2, "openrouter_api_keys_exclusive_allow_empty must be true or false"),
+        ("exclusive_scope", "", "openrouter_api_keys_exclusive_scope must be a non-empty name pattern"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_variable(option, value, expected):
+    assert message(EXISTING, [{"name": "svc"}], **{option: value}).startswith(expected)
+
+
+def test_each_entry_has_one_line_of_text_with_its_hash_and_what_changes(secrets_dir):
+    twins = [record("twin", 21), record("twin", 22)]
+    desired = [{"name": "svc", "limit": 25}, {"name": "new", "limit": 5}, {"name": "twin"}, {"name": "off"}]
+    open(os.path.join(secrets_dir, "svc.key"), "w").close()
+    changes = api_keys_plan(EXISTING + twins + [record("stray", 9)], desired, True, secrets_dir=secrets_dir)
+    assert [change["line"] for change in changes] == [
+        "update         svc (%s): limit 10.0 -> 25.0" % SVC["hash"],
+        "create         new: limit 5.0",
+        "fail           twin: 2 keys bear this name (%s, %s)" % (twins[0]["hash"], twins[1]["hash"]),
+        "missing_secret off (%s): no secret file %s/off.key" % (OFF["hash"], secrets_dir),
+        "delete         stray (%s)" % record("stray", 9)["hash"],
+    ]

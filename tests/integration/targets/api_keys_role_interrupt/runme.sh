@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Copyright: contributors to openrouter.provisioning
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Issue 11's interruption test: a role run creating 30 keys is interrupted mid-loop, once by SIGINT to ansible-playbook
+# and once by SIGKILL of its whole process group. Every key created then has its secret file, or is reported by the
+# next run; the documented repair (openrouter_api_keys_rotate_missing) then gives every key its file.
+set -eu
+source ../setup_emulator/emulator.sh
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+emulator="${OPENROUTER_API_URL%/api/v1}/_emulator"
+work="$(mktemp -d)"
+secrets_dir="${work}/secrets"
+# emulator.sh set emulator_pid and emulator_out; this trap replaces its own and also removes the work directory.
+# shellcheck disable=SC2154
+trap 'kill "${emulator_pid}" 2>/dev/null; rm -rf "${emulator_out}" "${work}"' EXIT
+
+fail() {
+    echo "api_keys_role_interrupt: $*" >&2
+    exit 1
+}
+
+# POST a JSON body to the emulator's control interface.
+control() {
+    "${python}" -c 'import sys, urllib.request
+request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
+urllib.request.urlopen(request).read()' "${emulator}/$1" "$2"
+}
+
+# Wait (at most 60 s) until no process of the converge is left: Ansible's workers run in sessions of their own, so a
+# signal to ansible-playbook's process group doesn't reach them; they are found by the unique secrets_dir in their
+# command line (a worker is a fork of ansible-playbook).
+wait_for_converge_processes() {
+    for _ in $(seq 600); do
+        pgrep -f "secrets_dir=${secrets_dir}" > /dev/null || return 0
+        sleep 0.1
+    done
+    fail "processes of an interrupted converge are still running"
+}
+
+# How many POST /keys have reached the emulator, the one in flight included: the delay fault below counts down as each
+# arrives, before its answer is delayed.
+posts_arrived() {
+    "${python}" -c 'import json, sys, urllib.request
+faults = json.load(urllib.request.urlopen(sys.argv[1]))["faults"]
+print(1000 - sum(fault["times"] for fault in faults))' "${emulator}/faults"
+}
+
+# Start a converge in its own session, wait until the emulator is holding the answer to POST number $1 (the key is
+# about to be created, and its secret is not yet sent), and interrupt the run: INT sends SIGINT to ansible-playbook's
+# process group, as Ctrl-C in a terminal does; KILL sends SIGKILL to that group and to the sessions of its workers
+# (with their module processes), as a killed CI job or a crash does. Then wait until no worker of the run is left,
+# and until the emulator has applied the POST in flight.
+interrupt() {
+    setsid ansible-playbook -i localhost, -c local converge.yml -e "secrets_dir=${secrets_dir}" > "${work}/run.log" 2>&1 &
+    local pid=$! worker
+    for _ in $(seq 1200); do
+        [ "$(posts_arrived)" -ge "$1" ] && break
+        kill -0 "${pid}" 2>/dev/null || { cat "${work}/run.log"; fail "the converge ended before it was interrupted"; }
+        sleep 0.05
+    done
+    if [ "$2" = KILL ]; then
+        for worker in $(pgrep -f "secrets_dir=${secrets_dir}"); do
+            [ "${worker}" = "${pid}" ] || pkill -KILL -s "${worker}" || true
+        done
+    fi
+    kill -s "$2" -- "-${pid}"
+    wait "${pid}" && fail "the converge interrupted by SIG$2 succeeded" || true
+    wait_for_converge_processes
+    sleep 3
+    cat "${work}/run.log"
+    echo "after SIG$2: $(find "${secrets_dir}" -name '*.key' | wc -l) secret files"
+}
+
+# Every create answers 1 s late, so that each interruption comes while a POST is in flight: the emulator then creates
+# the key, but its secret may never reach the module.
+control faults '{"method": "POST", "path": "^/keys$", "action": "delay", "seconds": 1, "times": 1000}'
+
+# The first run is interrupted during the POST of it-int-4. The second run creates it-int-5 onwards, and is killed
+# during its 7th POST (the 12th in all), that of it-int-11.
+interrupt 5 INT
+interrupt 12 KILL
+
+# The next run creates the rest and reports every key without a secret file (it-int-11 among them, killed in flight);
+# the repair rotates exactly those.
+ansible-playbook -i localhost, -c local verify.yml -e "secrets_dir=${secrets_dir}" -e phase=report \
+    -e expect_reported=it-int-11 "$@"
+ansible-playbook -i localhost, -c local verify.yml -e "secrets_dir=${secrets_dir}" -e phase=repair "$@"
