@@ -152,6 +152,14 @@ def test_an_ambiguous_key_name_or_an_unknown_key_fails_naming_it(guardrail, cont
     assert result["guardrail"]["name"] == "team"
 
 
+def test_a_check_run_predicts_keys_that_an_earlier_task_would_create(guardrail):
+    result, calls = guardrail(name="team", keys=["not-yet"], check_mode=True)
+    assert not result["failed"] and result["changed"] and reads_only(calls)
+    assert any("'not-yet', which no key" in warning for warning in result["warnings"])
+    real, _calls = guardrail(name="team", keys=["not-yet"])
+    assert real["failed"] and "keys lists 'not-yet', but no key" in real["msg"]
+
+
 def test_limit_and_interval_must_end_up_together(guardrail):
     guardrail(name="team", limit_usd=5, reset_interval="daily")
     result, calls = guardrail(name="team", limit_usd="unlimited")
