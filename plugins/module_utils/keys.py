@@ -42,6 +42,12 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_fil
     remove_secret,
     write_secret,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.vault import (
+    Vault,
+    VaultError,
+    is_vault,
+    read_password_file,
+)
 
 # The first wait for a create whose answer was lost; each next wait doubles, up to timeout in all.
 FIRST_LATE_CREATE_POLL = 0.5
@@ -79,6 +85,10 @@ KEY_OPTIONS = dict(
     **KEY.option_spec(),
     recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
     secret_file=dict(type="path"),
+    # Given one of the two passwords, secret_file is written as an Ansible Vault file (vault.py).
+    secret_file_vault_password=dict(type="str", no_log=True),
+    secret_file_vault_password_file=dict(type="path", no_log=False),
+    secret_file_vault_id=dict(type="str"),
     # None: true without secret_file, false with it (the secret is then in the file, not in the result).
     return_secret=dict(type="bool"),
     # None: default_lock_timeout() of retry_max_time and timeout.
@@ -142,19 +152,52 @@ def _read_secret_file(path):
         return handle.read().rstrip("\n")
 
 
+VAULT_OPTIONS = ("secret_file_vault_password", "secret_file_vault_password_file", "secret_file_vault_id")
+
+
+def secret_file_vault(params):
+    """The Vault that encrypts secret_file, or None to write it plain; VaultError if the vault options can't work."""
+    password, password_file = params.get("secret_file_vault_password"), params.get("secret_file_vault_password_file")
+    if password is not None and password_file is not None:
+        raise VaultError(
+            "secret_file_vault_password and secret_file_vault_password_file are mutually exclusive: give one of them."
+        )
+    if password is None and password_file is None:
+        if params.get("secret_file_vault_id") is not None:
+            raise VaultError(
+                "secret_file_vault_id labels a vault password: give secret_file_vault_password or "
+                "secret_file_vault_password_file too, or leave secret_file_vault_id out."
+            )
+        return None
+    return Vault(
+        password if password_file is None else read_password_file(password_file), params["secret_file_vault_id"]
+    )
+
+
 def secret_file_problems(params):
-    """Why secret_file (and return_secret) can't work, checked before any request, in check mode too."""
+    """Why secret_file (its vault options, and return_secret) can't work, checked before any request, in check mode
+    too."""
     path = params.get("secret_file")
     if path is None:
+        given = [option for option in VAULT_OPTIONS if params.get(option) is not None]
+        if given:
+            return ["%s only apply to secret_file: set secret_file too, or leave them out." % ", ".join(given)]
         if params.get("return_secret") is False:
             return ["return_secret=false without secret_file would lose a new key's secret: set secret_file too."]
         return []
     if not os.path.isabs(path) or os.path.basename(path) in ("", ".", ".."):
         return ["secret_file must be the absolute path of a file (~ is expanded), got %r." % path]
     try:
+        vault = secret_file_vault(params)
         check_secrets_dir(os.path.dirname(path), SECRET_FILE_FIX)
-        _own_secret_file(path)
-    except SecretFileError as exc:
+        existing = _read_secret_file(path) if _own_secret_file(path) and vault is not None else None
+        # A mistyped password would leave this key's file under another password than the user's other files.
+        if existing is not None and is_vault(existing) and not vault.opens(existing):
+            raise VaultError(
+                "%s is a vault file that the vault password given doesn't open. Give the password it was written "
+                "with, or change its password first (ansible-vault rekey), or remove the file." % path
+            )
+    except (SecretFileError, VaultError) as exc:
         return ["secret_file: %s" % exc]
     return []
 
@@ -173,7 +216,8 @@ class KeyTask(ResourceTask):
 
     secret_file: where a new key's secret is written the moment the POST answers (None: only in the result);
     return_secret: whether the result carries the secret too (None: only without secret_file);
-    lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds).
+    lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds);
+    secret_vault: the Vault that encrypts secret_file (None: the file holds the secret in plain text).
     """
 
     def __init__(
@@ -187,9 +231,11 @@ class KeyTask(ResourceTask):
         secret_file=None,
         return_secret=None,
         lock_timeout=None,
+        secret_vault=None,
     ):
         super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
         self.secret_file = secret_file
+        self.secret_vault = secret_vault
         self.return_secret = secret_file is None if return_secret is None else return_secret
         self.lock_timeout = lock_timeout
         if lock_timeout is None:
@@ -236,7 +282,7 @@ class KeyTask(ResourceTask):
         """Say in the result and the diff what this run did (or, in check mode, would do) to secret_file."""
         path, action = self.secret_file, self.step.action
         if action in ("create", "replace"):
-            result["secret_file"] = path
+            result.update(secret_file=path, secret_file_encrypted=self.secret_vault is not None)
             result["diff"]["after"]["secret_file"] = path
         elif self.state == "absent" and _own_secret_file(path):
             # The key is gone (this run deleted it, or an earlier one did): its secret file goes with it.
@@ -301,7 +347,8 @@ class KeyTask(ResourceTask):
         try:
             # Kept to put back if a replacement is undone, so the file keeps the secret of the key that remains.
             self._previous_secret = _read_secret_file(self.secret_file)
-            write_secret(self.secret_file, secret, SECRET_FILE_FIX)
+            text = secret if self.secret_vault is None else self.secret_vault.encrypt(secret)
+            write_secret(self.secret_file, text, SECRET_FILE_FIX)
         except (SecretFileError, OSError) as exc:
             self.result["secret"] = secret
             raise ProvisioningError(
@@ -310,7 +357,7 @@ class KeyTask(ResourceTask):
                 % (record.get("hash", "(hash unknown)"), exc),
                 self.result,
             ) from exc
-        self.result["secret_file"] = self.secret_file
+        self.result.update(secret_file=self.secret_file, secret_file_encrypted=self.secret_vault is not None)
 
     def _restore_secret_file(self):
         """After an undone replacement: put the replaced key's secret back in secret_file. Returns what went wrong."""
@@ -320,10 +367,12 @@ class KeyTask(ResourceTask):
             if self._previous_secret is None:
                 remove_secret(self.secret_file, SECRET_FILE_FIX)
             else:
+                # The file's text as it was, encrypted or not.
                 write_secret(self.secret_file, self._previous_secret, SECRET_FILE_FIX)
         except SecretFileError as exc:
             return " Putting the old secret back in secret_file failed too: %s" % exc
         self.result.pop("secret_file", None)
+        self.result.pop("secret_file_encrypted", None)
         return ""
 
     def _await_late_create(self, body, named):
@@ -402,6 +451,7 @@ def converge_key(client, params, check_mode):
         params.get("secret_file"),
         params.get("return_secret"),
         params.get("lock_timeout"),
+        secret_file_vault(params) if params.get("secret_file") else None,
     ).run()
 
 

@@ -141,7 +141,39 @@ options:
         path is refused. All this is checked before any request, in check mode too.
       - If the file can't be written after the key was created, the module fails and returns the secret in RV(secret)
         instead, so it is never lost.
+      - With O(secret_file_vault_password) or O(secret_file_vault_password_file), the file is an Ansible Vault file
+        instead of plain text.
     type: path
+  secret_file_vault_password:
+    description:
+      - A vault password to encrypt O(secret_file) with. The file is then written as Ansible Vault (format 1.1 with the
+        AES256 cipher, or 1.2 with O(secret_file_vault_id)), with the same care as a plain one (atomically, mode 0600),
+        and opens to the secret alone, without a newline, for example with C(lookup('ansible.builtin.unvault', path))
+        or C(ansible-vault view).
+      - Leading and trailing white space is dropped, as Ansible does with vault passwords. An empty password is
+        refused.
+      - If a vault file is already at O(secret_file), this password must open it, so a mistyped password never leaves
+        one secret file under another password; change the file's password with C(ansible-vault rekey), or remove it.
+      - These checks run before any request. Encrypting needs the Python package C(cryptography) on the host that runs
+        the module (ansible-core's controller always has it).
+      - Only with O(secret_file). Mutually exclusive with O(secret_file_vault_password_file).
+    type: str
+    version_added: 0.2.0
+  secret_file_vault_password_file:
+    description:
+      - A file that holds the vault password for O(secret_file), on the host that runs the module; read as
+        O(secret_file_vault_password) would be given.
+      - An executable file is refused, because Ansible would run it as a password script, which this module doesn't.
+      - Only with O(secret_file). Mutually exclusive with O(secret_file_vault_password).
+    type: path
+    version_added: 0.2.0
+  secret_file_vault_id:
+    description:
+      - The vault id label to write in the header of O(secret_file) (format 1.2), so that C(--vault-id label@source)
+        picks the right password. V(default) writes format 1.1, as C(ansible-vault) does.
+      - Needs O(secret_file_vault_password) or O(secret_file_vault_password_file). A label has no spaces, C(;) or C(@).
+    type: str
+    version_added: 0.2.0
   lock_timeout:
     description:
       - The longest time, in seconds, to wait for the lock of the key's name while another run on this machine holds it
@@ -221,6 +253,13 @@ EXAMPLES = r"""
     recreate: on_change
   register: intern_key
   no_log: true
+
+- name: Write the secret as an Ansible Vault file, labelled prod; read it back with the unvault lookup
+  openrouter.provisioning.openrouter_key:
+    name: reporting
+    secret_file: ~/.config/openrouter/reporting.key
+    secret_file_vault_password: "{{ vault_secret_files_password }}"
+    secret_file_vault_id: prod
 
 - name: Rotate a key (a new key replaces the old one on every run); the file has the new secret before the old key goes
   openrouter.provisioning.openrouter_key:
@@ -316,6 +355,14 @@ secret_file:
   returned: when this run wrote or removed O(secret_file) (in check mode, would)
   type: str
   sample: /home/ci/.config/openrouter/ci-pipeline.key
+secret_file_encrypted:
+  description:
+    - Whether RV(secret_file) was written (in check mode, would be written) as an Ansible Vault file, encrypted with
+      O(secret_file_vault_password) or O(secret_file_vault_password_file).
+  returned: when this run wrote O(secret_file) (in check mode, would)
+  type: bool
+  sample: true
+  version_added: 0.2.0
 previous_hash:
   description: The hash of the key that a replacement (O(recreate)) deleted.
   returned: when this run replaced a key, outside check mode

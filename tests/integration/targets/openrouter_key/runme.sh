@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
 set -eu
 source ../setup_emulator/emulator.sh
-ansible-playbook -i localhost, -c local main.yml "$@"
+# The vault password that the secret_file_vault tasks encrypt with, so the unvault lookup can open their file.
+ansible-playbook -i localhost, -c local --vault-id it@vault-pass.txt main.yml "$@"
