@@ -24,7 +24,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     records_named,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.locks import name_lock
+from ansible_collections.openrouter.provisioning.plugins.module_utils.locks import lock_directory, name_lock
 from ansible_collections.openrouter.provisioning.plugins.module_utils.private_dirs import check_own_file
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     Choice,
@@ -350,14 +350,31 @@ class KeyTask(ResourceTask):
             text = secret if self.secret_vault is None else self.secret_vault.encrypt(secret)
             write_secret(self.secret_file, text, SECRET_FILE_FIX)
         except (SecretFileError, OSError) as exc:
-            self.result["secret"] = secret
             raise ProvisioningError(
-                "The key %s was created, but its secret could not be written to secret_file: %s The secret is in "
-                "this result (secret) instead; store it now, since OpenRouter can't show it again."
-                % (record.get("hash", "(hash unknown)"), exc),
+                "The key %s was created, but its secret could not be written to secret_file: %s %s"
+                % (record.get("hash", "(hash unknown)"), exc, self._rescue_secret(record, text)),
                 self.result,
             ) from exc
         self.result.update(secret_file=self.secret_file, secret_file_encrypted=self.secret_vault is not None)
+
+    def _rescue_secret(self, record, text):
+        """Keep a secret whose secret_file failed, and say where. A task that asked for no secret in its result is
+        usually not no_log, so the secret goes to a file in this user's private directory rather than into output; only
+        if that fails too does the result carry it."""
+        if not self.return_secret:
+            rescue = os.path.join(lock_directory(), "recovered-%s.key" % record.get("hash", "unknown"))
+            try:
+                write_secret(rescue, text, SECRET_FILE_FIX)
+            except (SecretFileError, OSError):
+                pass
+            else:
+                self.result["secret_file"] = rescue
+                return (
+                    "The secret was written to %s (mode 0600, a directory only you can write) instead; move it "
+                    "where it belongs now, since OpenRouter can't show it again." % rescue
+                )
+        self.result["secret"] = self.secret
+        return "The secret is in this result (secret) instead; store it now, since OpenRouter can't show it again."
 
     def _restore_secret_file(self):
         """After an undone replacement: put the replaced key's secret back in secret_file. Returns what went wrong."""

@@ -352,6 +352,9 @@ secret_file:
     - The path of O(secret_file), when this run wrote the new key's secret to it, or removed it with O(state=absent).
     - In check mode, when the run would write or remove it. RV(diff) shows it as well, in C(after) when it is
       written and in C(before) when it is removed.
+    - When the key was created but O(secret_file) could not be written (a full disk, say), the task fails and this is
+      the file the secret was rescued to instead (C(recovered-<hash>.key), mode 0600, in this user's private directory
+      beside the name locks), unless O(return_secret=true) put it in RV(secret).
   returned: when this run wrote or removed O(secret_file) (in check mode, would)
   type: str
   sample: /home/ci/.config/openrouter/ci-pipeline.key

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import stat
+import tempfile
 
 import pytest
 
@@ -131,6 +132,28 @@ def test_a_file_that_cannot_be_written_after_the_create_fails_with_the_secret(
     assert result["failed"] and result["secret"] == SECRET and result["key"]["hash"] == HASH
     assert "could not be written to secret_file" in result["msg"] and "The secret is in this result" in result["msg"]
     assert [call[0] for call in sent(http)] == ["GET", "POST"]
+
+
+def test_a_secret_whose_file_fails_goes_to_a_private_file_not_into_the_output(
+    run, http, secret_file, monkeypatch, tmp_path
+):
+    real_write = keys.write_secret
+
+    def write_secret(path, *args):
+        if path == secret_file:
+            raise OSError(errno.ENOSPC, "No space left")
+        return real_write(path, *args)
+
+    monkeypatch.setattr(keys, "write_secret", write_secret)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir(mode=0o700)
+    listing(http, [])
+    created(http)
+    result = run(main, name="svc", secret_file=secret_file)
+    rescue = result["secret_file"]
+    assert result["failed"] and "secret" not in result and SECRET not in result["msg"]
+    assert rescue != secret_file and rescue in result["msg"] and read(rescue) == SECRET + "\n"
+    assert stat.S_IMODE(os.stat(rescue).st_mode) == 0o600
 
 
 def test_a_run_that_creates_no_key_never_touches_the_file(run, http, secret_file):
