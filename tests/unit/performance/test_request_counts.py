@@ -25,17 +25,6 @@ from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_key_info,
     openrouter_workspace,
 )
-from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules import conftest as module_fixtures
-
-# Fixtures reused, not copied: run runs a module's main() in-process; control drives an emulator reset for each test.
-run = module_fixtures.run
-emulator_server = emulator_fixtures.emulator_server
-base_url = emulator_fixtures.base_url
-control = emulator_fixtures.control
-api = emulator_fixtures.api
-management_key = emulator_fixtures.management_key
-session = emulator_fixtures.session
 
 PAGE_SIZE = 100
 SIZES = (0, 99, 100, 250)  # keys in the account; 99 and 100 sit on either side of a page edge
@@ -63,21 +52,6 @@ PATHS = [
         ["POST /keys", "DELETE /keys/{hash}"],
     ),
 ]
-
-
-@pytest.fixture
-def run_emulated(run, base_url):  # pylint: disable=redefined-outer-name
-    """Run a module's main() in-process against the emulator."""
-
-    def run_module(main, **options):
-        return run(
-            main,
-            api_url=base_url,
-            management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY,
-            **options,
-        )
-
-    return run_module
 
 
 def list_pages(k):

@@ -17,10 +17,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (  # pylint: disable=unused-import
-    MANAGEMENT_KEY,
-    run,  # the modules' in-process runner, a fixture
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 HASH = "0123456789abcdef" * 4
 LIMIT = "limit must be a number of USD (0 or more) or 'unlimited'"

@@ -21,10 +21,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
 from ansible_collections.openrouter.provisioning.tests.emulator.openrouter_emulator import HTML_BODY, MALFORMED_BODY
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (  # pylint: disable=unused-import
-    MANAGEMENT_KEY,
-    run,  # the modules' in-process runner, a fixture
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 # Both modules start with GET /keys: the key module looks "svc" up by name (it exists and needs no change), the info
 # module lists every key. So a fault on that request hits either module the same way.

@@ -15,7 +15,7 @@ import time
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient, OpenRouterError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KeyTask
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import MANAGEMENT_KEY
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 RUNS = 500
 FAULT_RATE = 0.1

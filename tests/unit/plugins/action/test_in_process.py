@@ -22,7 +22,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
 from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_key, openrouter_key_info
 from ansible_collections.openrouter.provisioning.plugins.plugin_utils import in_process
 from ansible_collections.openrouter.provisioning.plugins.plugin_utils.in_process import SWITCH_ENV, module_result
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
     API,
     MANAGEMENT_KEY,
     patch_module_args,

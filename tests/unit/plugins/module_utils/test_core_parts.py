@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-import responses
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import ResourceTask, find
@@ -25,12 +24,6 @@ GADGET = Resource(
     name_in_path=True,
 )
 RECORD = {"id": "g-1", "slug": "abc", "note": "x"}
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def client():

@@ -11,7 +11,6 @@ __metaclass__ = type
 import json
 
 import pytest
-import responses
 from responses.matchers import query_param_matcher
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
@@ -55,12 +54,6 @@ TARGET = {
 
 def widget(number):
     return {"id": "w-%d" % number, "name": "other-%d" % number, "tags": None, "settings": None, "enabled": True}
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def pages(http, records, total=None):
