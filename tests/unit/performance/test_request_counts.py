@@ -33,7 +33,8 @@ TARGET = {"name": NAME, "limit": 5.0}
 MISSING_HASH = "f" * 64
 MODES = [pytest.param(False, id="real"), pytest.param(True, id="check")]
 
-# (path, whether the target key exists, the options, with {hash} for its hash, the writes a real run sends after the lookup)
+# (path, whether the target key exists, the options, with {hash} for its hash, the writes a real run sends after the
+# lookup)
 PATHS = [
     ("present unchanged by hash", True, dict(hash="{hash}", limit=5), []),
     ("present unchanged by name", True, dict(name=NAME, limit=5), []),
@@ -63,7 +64,10 @@ def list_pages(k):
 
 
 def account(control, k, target=None):
-    """Give the account k keys in all, target (a seed spec) the oldest, so on the last page; return its hash or MISSING_HASH."""
+    """Give the account k keys in all, target (a seed spec) the oldest, so on the last page.
+
+    Returns its hash, or MISSING_HASH without a target.
+    """
     key_hash = control.seed(keys=[target])[0]["hash"] if target else MISSING_HASH
     control.seed(count=k - (1 if target else 0), name_prefix="other-")
     control.clear_requests()

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bad input to both modules and to the api_keys role: each fails with a message naming the option, before any request."""
+"""Bad input to both modules and to the api_keys role: each fails with a message naming the option, before any
+request."""
 
 from __future__ import absolute_import, division, print_function
 

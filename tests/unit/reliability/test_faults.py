@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Both modules, in-process over real HTTP, against the emulator's injected faults: each fault row of docs/reliability.md."""
+"""Both modules, in-process over real HTTP, against the emulator's injected faults: each fault row of
+docs/reliability.md."""
 
 from __future__ import absolute_import, division, print_function
 

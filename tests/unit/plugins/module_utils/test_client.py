@@ -121,7 +121,7 @@ def test_headers_carry_auth_and_user_agent(client):
 
 @responses.activate
 def test_429_with_retry_after_twice_then_success(client, clock):
-    for dummy in range(2):
+    for _attempt in range(2):
         responses.get(
             API + "/keys/" + "a" * 64,
             status=429,
