@@ -12,8 +12,10 @@ __metaclass__ = type
 
 import contextlib
 import json
+import os
 import threading
 
+import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.openrouter.provisioning.tests.emulator.openrouter_emulator import Emulator, EmulatorServer
@@ -32,6 +34,7 @@ API = "http://127.0.0.1:9/api/v1"  # mocked with `responses`; nothing listens on
 MANAGEMENT_KEY = "sk-or-v1-unit-test-management-key-0123456789"
 LIST = "/keys?include_disabled=true&include_expired=true&offset=%d"
 SECRET = "sk-or-v1-" + "5e" * 32
+COLLECTION_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 class ModuleExit(Exception):
@@ -57,6 +60,12 @@ def start_emulator(ssl_context=None):
 def stop_emulator(server):
     server.shutdown()
     server.server_close()
+
+
+def galaxy_version():
+    """The collection's version, as galaxy.yml gives it."""
+    with open(os.path.join(COLLECTION_ROOT, "galaxy.yml")) as handle:
+        return yaml.safe_load(handle)["version"]
 
 
 def sent(http):

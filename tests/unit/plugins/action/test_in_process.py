@@ -25,6 +25,7 @@ from ansible_collections.openrouter.provisioning.plugins.plugin_utils.in_process
 from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
     API,
     MANAGEMENT_KEY,
+    SECRET,
     patch_module_args,
 )
 
@@ -33,7 +34,6 @@ try:
 except ImportError:  # ansible-core < 2.19
     module_internal = None
 
-SECRET = "sk-or-v1-" + "5e" * 32
 HASH = "%064x" % 1
 FQCN = "openrouter.provisioning.openrouter_key"
 ENV_NAMES = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY", "OPENROUTER_API_URL")

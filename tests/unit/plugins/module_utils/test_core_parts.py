@@ -14,8 +14,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import ResourceTask, find
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import Field, Resource, Text
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API
 
-API = "http://127.0.0.1:9/api/v1"
 GADGET = Resource(
     "gadget",
     "/gadgets",

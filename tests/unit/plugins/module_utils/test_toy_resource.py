@@ -27,8 +27,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     SetOf,
     Text,
 )
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API
 
-API = "http://127.0.0.1:9/api/v1"
 WIDGET = Resource(
     "widget",
     "/widgets",
