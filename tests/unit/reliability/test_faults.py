@@ -123,7 +123,7 @@ def test_429_without_retry_after_backs_off_with_jitter(run, api_url, control, sv
     ids=["retries", "retry_max_time"],
 )
 def test_persistent_503_fails_within_the_bound_and_says_what_to_raise(
-    run, api_url, control, main, options, bound, retry_after
+    run, api_url, control, waits, main, options, bound, retry_after
 ):
     # Retry-After: 0 makes the retries instant where only their number matters.
     control.add_fault(
@@ -146,8 +146,10 @@ def test_persistent_503_fails_within_the_bound_and_says_what_to_raise(
     if bound["retries"] == 2:
         assert tries == 3
     else:
-        # No wait may cross retry_max_time (the tries themselves take milliseconds).
-        assert tries > 1 and elapsed < bound["retry_max_time"] + 0.5
+        # No wait may cross retry_max_time: counted from the waits taken, which load can't stretch; the wall clock
+        # only has to show that nothing else waited long (a backoff past the bound alone would take tens of seconds).
+        assert tries > 1 and sum(waits) <= bound["retry_max_time"], waits
+        assert elapsed < bound["retry_max_time"] + 10
 
 
 @pytest.mark.parametrize("main, options", READERS)
