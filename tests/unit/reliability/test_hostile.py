@@ -25,8 +25,13 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 )
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY, ModuleExit, patch_module_args
-from ansible_collections.openrouter.provisioning.tests.unit.hostile_server import HostileServer, reply
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
+    MANAGEMENT_KEY,
+    HostileServer,
+    ModuleExit,
+    patch_module_args,
+    reply,
+)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 HASH = "ab" * 32
