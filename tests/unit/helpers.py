@@ -25,7 +25,7 @@ from ansible.module_utils import basic
 from ansible_collections.openrouter.provisioning.tests.emulator.openrouter_emulator import Emulator, EmulatorServer
 
 try:
-    from ansible.module_utils.testing import patch_module_args
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=unused-import  # for the tests
 except ImportError:  # ansible-core < 2.19 reads the arguments from basic._ANSIBLE_ARGS
 
     @contextlib.contextmanager
