@@ -20,7 +20,10 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile 
 
 
 def list_records(client, resource, query=None):
-    """Yield every record of the resource's list (the client bounds and dedupes it); query values of None are left out."""
+    """Yield every record of the resource's list (the client bounds and dedupes it).
+
+    Query values of None are left out.
+    """
     query = dict((name, value) for name, value in (query or {}).items() if value is not None)
     return client.list_records(resource.path, query, resource.identity, resource.paging)
 

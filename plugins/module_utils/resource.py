@@ -93,7 +93,7 @@ class Money(Kind):
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(problem)
+            raise ValueError(problem) from None
         if math.isnan(number) or math.isinf(number) or number < 0:
             raise ValueError(problem)
         return number
@@ -154,7 +154,7 @@ class Timestamp(Kind):
         try:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            raise ValueError(problem)
+            raise ValueError(problem) from None
         if moment.tzinfo is None or "T" not in text.upper():
             raise ValueError(problem)
         return moment.astimezone(timezone.utc).replace(microsecond=0)

@@ -17,15 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import DEFAULT_API_URL
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import MANAGEMENT_KEY_ENV
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules import conftest as modules
-from ansible_collections.openrouter.provisioning.tests.unit.reliability import conftest as emulator
-
-# The reliability tests' fixtures: the real emulator on a free loopback port, reset for each test.
-emulator_server = emulator.emulator_server
-control = emulator.control
-api_url = emulator.api_url
-loopback_only = emulator.loopback_only
-http = modules.http
+from ansible_collections.openrouter.provisioning.tests.unit import helpers
 
 DEFINITION = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "extensions", "awx", "openrouter_credential_type.yml"
@@ -60,8 +52,8 @@ def run_in(monkeypatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        with modules.patch_module_args(dict(options, retries=0)):
-            with pytest.raises(modules.ModuleExit) as caught:
+        with helpers.patch_module_args(dict(options, retries=0)):
+            with pytest.raises(helpers.ModuleExit) as caught:
                 main()
         return caught.value.result
 
@@ -69,7 +61,7 @@ def run_in(monkeypatch):
 
 
 def _exit(result, failed):
-    raise modules.ModuleExit(result, failed)
+    raise helpers.ModuleExit(result, failed)
 
 
 def test_the_key_is_a_required_secret_and_the_url_optional(definition):
@@ -82,8 +74,8 @@ def test_the_key_is_a_required_secret_and_the_url_optional(definition):
 
 
 def test_an_injected_url_and_key_reach_the_emulator(definition, run_in, api_url, control):
-    environment = awx_inject(definition["injectors"], {"management_key": modules.MANAGEMENT_KEY, "api_url": api_url})
-    assert environment == {"OPENROUTER_MANAGEMENT_KEY": modules.MANAGEMENT_KEY, "OPENROUTER_API_URL": api_url}
+    environment = awx_inject(definition["injectors"], {"management_key": helpers.MANAGEMENT_KEY, "api_url": api_url})
+    assert environment == {"OPENROUTER_MANAGEMENT_KEY": helpers.MANAGEMENT_KEY, "OPENROUTER_API_URL": api_url}
     control.seed(keys=[{"name": "ci-pipeline"}])
     control.clear_requests()
 
@@ -97,7 +89,7 @@ def test_an_injected_url_and_key_reach_the_emulator(definition, run_in, api_url,
 
 @pytest.mark.parametrize("inputs", [{}, {"api_url": ""}], ids=["url-not-given", "url-empty"])
 def test_an_empty_url_injects_the_default_not_an_empty_variable(definition, run_in, http, inputs):
-    environment = awx_inject(definition["injectors"], dict({"management_key": modules.MANAGEMENT_KEY}, **inputs))
+    environment = awx_inject(definition["injectors"], dict({"management_key": helpers.MANAGEMENT_KEY}, **inputs))
     assert environment["OPENROUTER_API_URL"] == DEFAULT_API_URL
     http.get(DEFAULT_API_URL + "/key", json={"data": {"label": "sk-or-v1-abc...9f3e", "is_management_key": True}})
 
@@ -105,14 +97,14 @@ def test_an_empty_url_injects_the_default_not_an_empty_variable(definition, run_
 
     assert not result["failed"], result
     assert result["current"]["is_management_key"]
-    assert http.calls[0].request.headers["Authorization"] == "Bearer " + modules.MANAGEMENT_KEY
+    assert http.calls[0].request.headers["Authorization"] == "Bearer " + helpers.MANAGEMENT_KEY
 
 
 def test_why_the_injector_needs_a_default(run_in):
     """A plain "{{ api_url }}" injector would set OPENROUTER_API_URL to an empty string, which the modules refuse."""
     environment = awx_inject({"env": {"OPENROUTER_API_URL": "{{ api_url }}"}}, {"api_url": ""})
     assert environment == {"OPENROUTER_API_URL": ""}
-    environment["OPENROUTER_MANAGEMENT_KEY"] = modules.MANAGEMENT_KEY
+    environment["OPENROUTER_MANAGEMENT_KEY"] = helpers.MANAGEMENT_KEY
 
     result = run_in(info_main, environment)
 

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -692,34 +693,46 @@ def stop(process):
     return process.returncode, stderr
 
 
-def test_command_line_prints_the_url_within_a_second(session):
-    # The emulator's own part of the start, beyond what a bare interpreter needs to print a line: a busy machine
-    # slows both alike, so the difference is what the emulator costs.
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-c", 'print("ready", flush=True)'], check=True, capture_output=True)
-    bare = time.monotonic() - started
+def test_command_line_prints_the_url_promptly(session):
+    # Wall-clock time on a shared machine measures its load more than the emulator, so it is bounded relative to a
+    # bare interpreter timed alike around it, with a floor for an idle machine where both are tiny. CPU seconds,
+    # which load barely changes, bound the emulator's own work outright (start, two requests and exit: ~0.1 s).
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    bare = bare_start()
     process, url, elapsed = start("--management-key", "sk-or-v1-cli")
     try:
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/v1", url) and elapsed - bare < 1, (url, elapsed, bare)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/v1", url), url
         assert (
             session.get(url + "/key", headers={"Authorization": "Bearer sk-or-v1-cli"}, timeout=10).status_code == 200
         )
         assert session.get(url + "/keys", timeout=10).status_code == 401
     finally:
         assert stop(process) == (0, "")  # a clean exit, and quiet: no line per request
+    bare = max(bare, bare_start())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    assert cpu < 1.5, cpu
+    assert elapsed < max(2.0, 20 * bare), (elapsed, bare)
+
+
+def bare_start():
+    """Seconds a bare interpreter takes to start and print a line."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", 'print("ready", flush=True)'], check=True, capture_output=True)
+    return time.monotonic() - started
 
 
 def test_state_survives_a_restart(tmp_path, management_key, session):
     state = tmp_path / "state.json"
     session.headers["Authorization"] = f"Bearer {management_key}"
-    process, url = start("--state", str(state))[:2]
+    process, url = start("--state", str(state), "--management-key", management_key)[:2]
     try:
         created = session.post(url + "/keys", json={"name": "kept"}, timeout=10).json()
         assert [key["name"] for key in json.loads(state.read_text())["keys"]] == ["kept"]  # saved at once, not at exit
     finally:
         assert stop(process)[0] == 0
     session.close()  # the next emulator may get the same port
-    process, url = start("--state", str(state))[:2]
+    process, url = start("--state", str(state), "--management-key", management_key)[:2]
     try:
         assert session.get(f"{url}/keys/{created['data']['hash']}", timeout=10).json()["data"] == created["data"]
         current = session.get(url + "/key", headers={"Authorization": f"Bearer {created['key']}"}, timeout=10)

@@ -25,17 +25,6 @@ from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_key_info,
     openrouter_workspace,
 )
-from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules import conftest as module_fixtures
-
-# Fixtures reused, not copied: run runs a module's main() in-process; control drives an emulator reset for each test.
-run = module_fixtures.run
-emulator_server = emulator_fixtures.emulator_server
-base_url = emulator_fixtures.base_url
-control = emulator_fixtures.control
-api = emulator_fixtures.api
-management_key = emulator_fixtures.management_key
-session = emulator_fixtures.session
 
 PAGE_SIZE = 100
 SIZES = (0, 99, 100, 250)  # keys in the account; 99 and 100 sit on either side of a page edge
@@ -44,7 +33,8 @@ TARGET = {"name": NAME, "limit": 5.0}
 MISSING_HASH = "f" * 64
 MODES = [pytest.param(False, id="real"), pytest.param(True, id="check")]
 
-# (path, whether the target key exists, the options, with {hash} for its hash, the writes a real run sends after the lookup)
+# (path, whether the target key exists, the options, with {hash} for its hash, the writes a real run sends after the
+# lookup)
 PATHS = [
     ("present unchanged by hash", True, dict(hash="{hash}", limit=5), []),
     ("present unchanged by name", True, dict(name=NAME, limit=5), []),
@@ -65,21 +55,6 @@ PATHS = [
 ]
 
 
-@pytest.fixture
-def run_emulated(run, base_url):  # pylint: disable=redefined-outer-name
-    """Run a module's main() in-process against the emulator."""
-
-    def run_module(main, **options):
-        return run(
-            main,
-            api_url=base_url,
-            management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY,
-            **options,
-        )
-
-    return run_module
-
-
 def list_pages(k):
     """The list requests a full listing of k keys sends: every page up to and including the first short one."""
     return [
@@ -89,7 +64,10 @@ def list_pages(k):
 
 
 def account(control, k, target=None):
-    """Give the account k keys in all, target (a seed spec) the oldest, so on the last page; return its hash or MISSING_HASH."""
+    """Give the account k keys in all, target (a seed spec) the oldest, so on the last page.
+
+    Returns its hash, or MISSING_HASH without a target.
+    """
     key_hash = control.seed(keys=[target])[0]["hash"] if target else MISSING_HASH
     control.seed(count=k - (1 if target else 0), name_prefix="other-")
     control.clear_requests()

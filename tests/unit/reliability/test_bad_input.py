@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bad input to both modules and to the api_keys role: each fails with a message naming the option, before any request."""
+"""Bad input to both modules and to the api_keys role: each fails with a message naming the option, before any
+request."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,10 +18,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (  # pylint: disable=unused-import
-    MANAGEMENT_KEY,
-    run,  # the modules' in-process runner, a fixture
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 HASH = "0123456789abcdef" * 4
 LIMIT = "limit must be a number of USD (0 or more) or 'unlimited'"

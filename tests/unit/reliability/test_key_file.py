@@ -10,10 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (  # pylint: disable=unused-import
-    MANAGEMENT_KEY,
-    run,  # the modules' in-process runner, a fixture
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 
 def test_the_key_is_read_from_the_file_and_wins_over_the_option(run, api_url, control, tmp_path):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""docs/reliability.md: every row of its table names tests that exist, and every fault of the reliability issue has a row."""
+"""docs/reliability.md: every row of its table names tests that exist, and every fault of the reliability issue has
+a row."""
 
 from __future__ import absolute_import, division, print_function
 

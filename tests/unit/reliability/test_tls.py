@@ -10,7 +10,6 @@ __metaclass__ = type
 import datetime
 import ipaddress
 import ssl
-import threading
 
 import pytest
 import yaml
@@ -18,11 +17,7 @@ import yaml
 from ansible_collections.openrouter.provisioning.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main as key_main
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main as info_main
-from ansible_collections.openrouter.provisioning.tests.emulator.openrouter_emulator import Emulator, EmulatorServer
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (  # pylint: disable=unused-import
-    MANAGEMENT_KEY,
-    run,  # the modules' in-process runner, a fixture
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import start_emulator, stop_emulator
 
 MODULES = [
     pytest.param(key_main, {"name": "svc"}, id="openrouter_key"),
@@ -66,12 +61,9 @@ def tls_api_url(certificate):
     """The API URL of an emulator that speaks only TLS, with that certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    server = EmulatorServer(("127.0.0.1", 0), Emulator(MANAGEMENT_KEY))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "https://127.0.0.1:%d/api/v1" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    server = start_emulator(ssl_context=context)
+    yield server.base_url.replace("http://", "https://", 1)
+    stop_emulator(server)
 
 
 @pytest.mark.parametrize("main, options", MODULES)

@@ -4,7 +4,8 @@
 """The secret_hygiene target's helper, talking to the emulator of setup_emulator.
 
     hygiene.py fault [METHOD PATH_REGEX STATUS TIMES]...  queue errors whose message echoes secrets back, in order
-    hygiene.py scan FILE...                                fail if a file holds a secret outside ansible-core's debug dumps
+    hygiene.py scan FILE...                                fail if a file holds a secret outside ansible-core's
+                                                           debug dumps
 
 The secrets come from the environment and the emulator, never from a task argument that Ansible could print.
 """
@@ -20,8 +21,8 @@ import re
 import sys
 from urllib.request import ProxyHandler, Request, build_opener
 
-# ansible-core's own ANSIBLE_DEBUG output, which no module can change: each module's raw stdout (its whole result, so the
-# secret of a key it created), and each module's arguments (so a management_key given as an option).
+# ansible-core's own ANSIBLE_DEBUG output, which no module can change: each module's raw stdout (its whole result, so
+# the secret of a key it created), and each module's arguments (so a management_key given as an option).
 # A secret is excused only in its own field there: anywhere else, even inside these dumps, it is a leak.
 STDOUT_DUMP = re.compile(r"_low_level_execute_command\(\) done: rc=\d+, stdout=.*?, stderr=", re.S)
 ARGS_DUMP = re.compile(r"done with _execute_module \(.*", re.M)
@@ -86,7 +87,8 @@ def scan(paths):
                     )
                 at = text.find(secret, at + 1)
     print(
-        "scanned %s for %d secrets (%d issued by the emulator): %d leaks; excused in ansible-core's ANSIBLE_DEBUG dumps: "
+        "scanned %s for %d secrets (%d issued by the emulator): %d leaks; "
+        "excused in ansible-core's ANSIBLE_DEBUG dumps: "
         "%d created secrets in module stdout, %d management keys in module arguments"
         % (", ".join(paths), len(found), issued, len(leaks), counts["secret"], counts["management key"])
     )

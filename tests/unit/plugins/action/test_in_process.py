@@ -22,9 +22,10 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
 from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_key, openrouter_key_info
 from ansible_collections.openrouter.provisioning.plugins.plugin_utils import in_process
 from ansible_collections.openrouter.provisioning.plugins.plugin_utils.in_process import SWITCH_ENV, module_result
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import (
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
     API,
     MANAGEMENT_KEY,
+    SECRET,
     patch_module_args,
 )
 
@@ -33,7 +34,6 @@ try:
 except ImportError:  # ansible-core < 2.19
     module_internal = None
 
-SECRET = "sk-or-v1-" + "5e" * 32
 HASH = "%064x" % 1
 FQCN = "openrouter.provisioning.openrouter_key"
 ENV_NAMES = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY", "OPENROUTER_API_URL")

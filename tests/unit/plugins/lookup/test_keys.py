@@ -24,14 +24,7 @@ except ImportError:  # ansible-core < 2.19 templates every string
 
 from ansible_collections.openrouter.provisioning.plugins.lookup import keys as keys_lookup
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import MANAGEMENT_KEY_ENV
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import MANAGEMENT_KEY
-from ansible_collections.openrouter.provisioning.tests.unit.reliability import conftest as emulator
-
-# The reliability tests' fixtures: the real emulator on a free loopback port, reset for each test.
-emulator_server = emulator.emulator_server
-control = emulator.control
-api_url = emulator.api_url
-loopback_only = emulator.loopback_only
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 ENV = MANAGEMENT_KEY_ENV + ("OPENROUTER_API_URL",)
 

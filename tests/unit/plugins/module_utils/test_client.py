@@ -16,7 +16,6 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
     FATAL,
     LOST,
     RETRYABLE,
-    USER_AGENT,
     OpenRouterClient,
     OpenRouterError,
     Outcome,
@@ -25,9 +24,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
     next_wait,
     parse_retry_after,
 )
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, MANAGEMENT_KEY, galaxy_version
 
-API = "http://127.0.0.1:9/api/v1"
-MANAGEMENT_KEY = "sk-or-v1-unit-test-management-key-0123456789"
 SECRET = "sk-or-v1-" + "ab" * 32
 
 
@@ -115,13 +113,12 @@ def test_headers_carry_auth_and_user_agent(client):
     assert client.current_key() == {"label": "x"}
     sent = responses.calls[0].request.headers
     assert sent["Authorization"] == "Bearer " + MANAGEMENT_KEY
-    assert sent["User-Agent"] == USER_AGENT
-    assert "openrouter.provisioning/" in USER_AGENT
+    assert sent["User-Agent"] == "openrouter.provisioning/%s (Ansible collection)" % galaxy_version()
 
 
 @responses.activate
 def test_429_with_retry_after_twice_then_success(client, clock):
-    for dummy in range(2):
+    for _attempt in range(2):
         responses.get(
             API + "/keys/" + "a" * 64,
             status=429,

@@ -9,14 +9,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-import responses
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import ResourceTask, find
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import Field, Resource, Text
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API
 
-API = "http://127.0.0.1:9/api/v1"
 GADGET = Resource(
     "gadget",
     "/gadgets",
@@ -25,12 +24,6 @@ GADGET = Resource(
     name_in_path=True,
 )
 RECORD = {"id": "g-1", "slug": "abc", "note": "x"}
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def client():

@@ -18,7 +18,7 @@ import threading
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import locks
@@ -99,6 +99,7 @@ def test_names_share_256_files_chosen_by_api_url_workspace_and_name():
     assert all(len(file_name) == len("00.lock") and file_name.endswith(".lock") for file_name in files)
 
 
+@settings(deadline=None)  # a slow example on a busy machine is not a failure
 @given(st.text(), st.one_of(st.none(), st.text()), st.text())
 def test_every_lock_file_name_is_one_of_the_256(api_url, workspace_id, name):
     file_name = lock_file_name(api_url, workspace_id, name)
@@ -133,7 +134,9 @@ def test_a_held_lock_times_out_with_a_clear_error_naming_lock_timeout(lock_path)
         waited = time.monotonic() - started
     finally:
         os.close(holder)
-    assert 0.3 <= waited < 0.3 + 2 * LONGEST_POLL + 0.5
+    # The polls are counted exactly with a fake clock below; here the bound only needs to catch a wait that ignores
+    # lock_timeout, with room for a loaded machine.
+    assert 0.3 <= waited < 0.3 + 2 * LONGEST_POLL + 5
     message = str(caught.value)
     assert "Another run on this machine has held the lock %s" % lock_path in message
     assert "more than 0.3 seconds (lock_timeout)" in message and "raise lock_timeout" in message
@@ -173,7 +176,7 @@ def test_a_waiter_gets_the_lock_once_the_holder_lets_go(lock_path):
     with name_lock(API, None, "ci", lock_timeout=10):
         waited = time.monotonic() - started
     releaser.join()
-    assert 0.15 <= waited < 2
+    assert 0.15 <= waited < 5  # well before lock_timeout, with room for a loaded machine
 
 
 @pytest.mark.parametrize("timeout", [0, 5])

@@ -151,7 +151,7 @@ names = st.text(alphabet=st.characters(codec=None, exclude_categories=()), min_s
 tricky = st.text(alphabet="aAcCoOnN./%~\0\n é-_\ud800\udc00😀", min_size=1, max_size=300)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(names, tricky))
 def test_every_file_name_is_one_safe_component_that_decodes_to_its_name(name):
     file_name = file_name_for(name)
@@ -160,14 +160,14 @@ def test_every_file_name_is_one_safe_component_that_decodes_to_its_name(name):
         assert decoded(file_name) == name.encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(names, tricky), st.one_of(names, tricky))
 def test_two_names_never_share_a_file(first, second):
     if first != second:
         assert file_name_for(first) != file_name_for(second)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab%é", min_size=200, max_size=300), st.text(alphabet="ab", min_size=1, max_size=3))
 def test_long_names_that_share_a_prefix_never_share_a_file(prefix, tail):
     assert file_name_for(prefix) != file_name_for(prefix + tail)

@@ -11,7 +11,6 @@ __metaclass__ = type
 import json
 
 import pytest
-import responses
 from responses.matchers import query_param_matcher
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
@@ -28,8 +27,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     SetOf,
     Text,
 )
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API
 
-API = "http://127.0.0.1:9/api/v1"
 WIDGET = Resource(
     "widget",
     "/widgets",
@@ -55,12 +54,6 @@ TARGET = {
 
 def widget(number):
     return {"id": "w-%d" % number, "name": "other-%d" % number, "tags": None, "settings": None, "enabled": True}
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def pages(http, records, total=None):

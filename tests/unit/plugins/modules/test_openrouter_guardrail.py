@@ -15,11 +15,6 @@ from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_guardrail_info,
     openrouter_key,
 )
-from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
-
-emulator_server = emulator_fixtures.emulator_server
-base_url = emulator_fixtures.base_url
-control = emulator_fixtures.control
 
 FULL = dict(
     name="team",
@@ -48,17 +43,12 @@ FULL = dict(
 
 
 @pytest.fixture
-def guardrail(run, base_url, control):  # pylint: disable=redefined-outer-name
+def guardrail(run_emulated, control):
     """Run openrouter_guardrail (or another main) against the emulator; return (result, requests it sent)."""
 
     def run_module(main=openrouter_guardrail.main, **options):
         control.clear_requests()
-        result = run(
-            main,
-            api_url=base_url,
-            management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY,
-            **options,
-        )
+        result = run_emulated(main, **options)
         return result, ["%s %s" % (call["method"], call["path"]) for call in control.requests()]
 
     return run_module

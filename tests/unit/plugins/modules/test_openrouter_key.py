@@ -11,42 +11,15 @@ import pytest
 import requests
 
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, MANAGEMENT_KEY, sent
-
-LIST = "/keys?include_disabled=true&include_expired=true&offset=%d"
-SECRET = "sk-or-v1-" + "5e" * 32
-
-
-def key(number, **fields):
-    record = {
-        "hash": "%064x" % number,
-        "name": "key-%d" % number,
-        "label": "sk-or-v1-abc...%04d" % number,
-        "disabled": False,
-        "limit": None,
-        "limit_remaining": None,
-        "limit_reset": None,
-        "include_byok_in_limit": False,
-        "usage": 0.0,
-        "expires_at": None,
-        "creator_user_id": None,
-        "workspace_id": "ws-default",
-        "created_at": "2026-11-01T00:00:00Z",
-        "updated_at": None,
-    }
-    record.update(fields)
-    return record
-
-
-def listing(http, *pages):
-    for offset, page in enumerate(pages):
-        http.get(API + "/keys", json={"data": page}, match=[_query(offset * 100)])
-
-
-def _query(offset):
-    from responses.matchers import query_param_matcher
-
-    return query_param_matcher({"include_disabled": "true", "include_expired": "true", "offset": str(offset)})
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
+    API,
+    LIST,
+    MANAGEMENT_KEY,
+    SECRET,
+    key,
+    listing,
+    sent,
+)
 
 
 def test_create_by_name_sends_one_list_and_one_post(run, http):
@@ -184,7 +157,7 @@ def test_rotation_creates_first_then_deletes_and_returns_the_old_hash(run, http)
 def test_a_lost_create_response_deletes_the_orphan_and_creates_again(run, http):
     listing(http, [key(1)])
     http.post(API + "/keys", body=requests.exceptions.ConnectionError("Connection aborted."))
-    http.get(API + "/keys", json={"data": [key(8, name="svc"), key(1)]}, match=[_query(0)])
+    listing(http, [key(8, name="svc"), key(1)])
     http.delete(API + "/keys/%064x" % 8, json={"deleted": True})
     http.post(API + "/keys", status=201, json={"data": key(9, name="svc"), "key": SECRET})
     result = run(main, name="svc")

@@ -11,12 +11,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import (
-    SECRET,
-    key,
-    listing,
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, SECRET, key, listing
 
 HASH = "%064x" % 2
 

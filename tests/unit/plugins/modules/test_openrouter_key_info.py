@@ -9,8 +9,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import key
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, key, sent
 
 CURRENT = {"label": "sk-or-v1-man...agem", "is_management_key": True, "limit": None, "usage": 0.0}
 

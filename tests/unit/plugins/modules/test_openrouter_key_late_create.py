@@ -13,13 +13,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import common
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import (
-    LIST,
-    SECRET,
-    key,
-    listing,
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, LIST, SECRET, key, listing, sent
 
 GATEWAY = {"error": {"code": 503, "message": "Service Unavailable"}}
 

@@ -16,8 +16,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils import loc
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask, default_lock_timeout
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import key, listing
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, key, listing, sent
 
 
 @pytest.fixture(autouse=True)

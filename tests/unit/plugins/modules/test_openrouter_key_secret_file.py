@@ -17,12 +17,7 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import keys
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import (
-    SECRET,
-    key,
-    listing,
-)
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, SECRET, key, listing, sent
 
 HASH = "%064x" % 2
 

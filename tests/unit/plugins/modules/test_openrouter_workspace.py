@@ -11,25 +11,19 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import budget_order, order_problem
 from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_workspace, openrouter_workspace_info
-from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API
-
-emulator_server = emulator_fixtures.emulator_server
-base_url = emulator_fixtures.base_url
-control = emulator_fixtures.control
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API
 
 MEMBERS = [{"id": "user_a"}, {"id": "user_b"}, {"id": "user_c"}]
 
 
 @pytest.fixture
-def workspace(run, base_url, control):  # pylint: disable=redefined-outer-name
+def workspace(run_emulated, control):
     """Run openrouter_workspace (or, with info=True, openrouter_workspace_info) against a fresh emulator."""
     control.seed_members(MEMBERS)
 
     def run_module(info=False, **options):
         module = openrouter_workspace_info if info else openrouter_workspace
-        options.setdefault("management_key", emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY)
-        return run(module.main, api_url=base_url, **options)
+        return run_emulated(module.main, **options)
 
     return run_module
 
