@@ -147,3 +147,11 @@ def loopback_only(monkeypatch):
 def lock_files_in_tmp_path(monkeypatch, tmp_path):
     """The key module's lock files (one per API URL and name, never removed) go to the test's own directory."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    """A path for a key's secret in a new 0700 directory of the test's own."""
+    directory = tmp_path / "secrets"
+    directory.mkdir(mode=0o700)
+    return str(directory / "svc.key")

@@ -198,3 +198,17 @@ class HostileServer:
         body = reader.read(int(headers.get("content-length", 0)))
         parts = urlsplit(target)
         return Request(method, parts.path, dict(parse_qsl(parts.query)), headers, body)
+
+
+# A created key "svc" (the second of key()), for the secret file tests.
+HASH = "%064x" % 2
+
+
+def created(http, number=2, **fields):
+    """Answer the next POST /keys with key(number) named svc and SECRET."""
+    http.post(API + "/keys", status=201, json={"data": key(number, name="svc", **fields), "key": SECRET})
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()

@@ -17,25 +17,16 @@ import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import keys
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, SECRET, key, listing, sent
-
-HASH = "%064x" % 2
-
-
-@pytest.fixture
-def secret_file(tmp_path):
-    directory = tmp_path / "secrets"
-    directory.mkdir(mode=0o700)
-    return str(directory / "svc.key")
-
-
-def read(path):
-    with open(path) as handle:
-        return handle.read()
-
-
-def created(http, number=2, **fields):
-    http.post(API + "/keys", status=201, json={"data": key(number, name="svc", **fields), "key": SECRET})
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
+    API,
+    HASH,
+    SECRET,
+    created,
+    key,
+    listing,
+    read,
+    sent,
+)
 
 
 def file_holds(path, secret):

@@ -15,26 +15,18 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils import vault
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.conftest import API, sent
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key import (
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
+    API,
+    HASH,
     SECRET,
+    created,
     key,
     listing,
-)
-from ansible_collections.openrouter.provisioning.tests.unit.plugins.modules.test_openrouter_key_secret_file import (
-    HASH,
-    created,
     read,
+    sent,
 )
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def secret_file(tmp_path):
-    directory = tmp_path / "secrets"
-    directory.mkdir(mode=0o700)
-    return str(directory / "svc.key")
 
 
 def unvault(path, password=PASSWORD, vault_id="default"):
