@@ -37,7 +37,10 @@ options:
     elements: str
   workspace_id:
     description:
-      - List the keys of this workspace. OpenRouter's default workspace is listed when not given.
+      - List the keys of this workspace, given by its id or its slug. OpenRouter's default workspace is listed when not
+        given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) per lookup; an id (a UUID) costs none. A slug that names
+        no workspace fails.
     type: str
   include_disabled:
     description:
@@ -147,6 +150,10 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import connection_problems
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import (
+    resolve_workspace_id,
+    workspace_ref_problems,
+)
 
 CONNECTION_OPTIONS = ("management_key", "api_url", "timeout", "validate_certs", "retries", "retry_max_time")
 FILTER_OPTIONS = ("workspace_id", "include_disabled", "include_expired")
@@ -195,6 +202,7 @@ class LookupModule(LookupBase):
             problems.append("A key name given to the keys lookup must not be empty; pass the name of a key.")
         if params["workspace_id"] == "":
             problems.append("workspace_id must not be empty; leave it out to read the default workspace.")
+        problems.extend(workspace_ref_problems(params["workspace_id"]))
         for key_hash in hashes:
             problems.extend(KEY.ref_problems(key_hash))
         if problems:
@@ -211,8 +219,10 @@ class LookupModule(LookupBase):
             retry_max_time=params["retry_max_time"],
         )
         try:
+            # A slug costs one request, and only when keys are listed.
+            workspace = resolve_workspace_id(client, params["workspace_id"]) if names or not hashes else None
             found, missing = read_keys(
-                client, names, hashes, params["workspace_id"], params["include_disabled"], params["include_expired"]
+                client, names, hashes, workspace, params["include_disabled"], params["include_expired"]
             )
         except ProvisioningError as exc:
             raise AnsibleLookupError("openrouter.provisioning.keys: " + redact(str(exc), secrets)) from None
