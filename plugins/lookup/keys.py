@@ -166,7 +166,9 @@ def read_keys(client, names, hashes, workspace_id=None, include_disabled=True, i
     """Return (the records asked for, in order; a description of each name or hash that matched nothing)."""
     found, missing = [], []
     if names or not hashes:
-        listed = list(client.list_keys(include_disabled, include_expired, workspace_id))
+        # A slug costs one request, and only when keys are listed.
+        workspace = resolve_workspace_id(client, workspace_id)
+        listed = list(client.list_keys(include_disabled, include_expired, workspace))
         if not names:
             found.extend(listed)
         for name in names:
@@ -219,10 +221,8 @@ class LookupModule(LookupBase):
             retry_max_time=params["retry_max_time"],
         )
         try:
-            # A slug costs one request, and only when keys are listed.
-            workspace = resolve_workspace_id(client, params["workspace_id"]) if names or not hashes else None
             found, missing = read_keys(
-                client, names, hashes, workspace, params["include_disabled"], params["include_expired"]
+                client, names, hashes, params["workspace_id"], params["include_disabled"], params["include_expired"]
             )
         except ProvisioningError as exc:
             raise AnsibleLookupError("openrouter.provisioning.keys: " + redact(str(exc), secrets)) from None
