@@ -104,7 +104,7 @@ def test_a_workspace_that_is_neither_an_id_nor_a_slug_fails_before_any_request(k
 
 
 def test_external_user_is_set_at_creation_and_replaced_only_with_recreate(key, control):
-    created, _ = key(name="svc", external_user="end-user-1", external_api_key=PARTNER_KEY, diff=True)
+    created = key(name="svc", external_user="end-user-1", external_api_key=PARTNER_KEY, diff=True)[0]
     assert created["key"]["external_user"] == "end-user-1"
     post = [call for call in control.requests() if call["method"] == "POST"][0]
     assert post["body"]["external"] == {"user": "end-user-1", "api_key": PARTNER_KEY}
@@ -115,7 +115,7 @@ def test_external_user_is_set_at_creation_and_replaced_only_with_recreate(key, c
     assert refused["failed"] and "external_user can't be changed on an existing key" in refused["msg"]
     assert all(call.startswith("GET ") for call in calls)
 
-    replaced, _ = key(name="svc", external_user="end-user-2", recreate="on_change", diff=True)
+    replaced = key(name="svc", external_user="end-user-2", recreate="on_change", diff=True)[0]
     assert replaced["changed"] and replaced["previous_hash"] == created["key"]["hash"]
     assert replaced["key"]["external_user"] == "end-user-2"
     assert replaced["diff"]["before"]["external_user"] == "end-user-1"
@@ -124,7 +124,7 @@ def test_external_user_is_set_at_creation_and_replaced_only_with_recreate(key, c
 
 def test_external_api_key_is_never_in_a_result_or_diff(key):
     for options in (dict(check_mode=True), {}, dict(recreate="always")):
-        result, _ = key(name="svc", external_user="end-user-1", external_api_key=PARTNER_KEY, diff=True, **options)
+        result = key(name="svc", external_user="end-user-1", external_api_key=PARTNER_KEY, diff=True, **options)[0]
         assert result["changed"] and not result["failed"]
         assert PARTNER_KEY not in json.dumps(result)
 
