@@ -37,7 +37,10 @@ options:
     elements: str
   workspace_id:
     description:
-      - List the keys of this workspace. OpenRouter's default workspace is listed when not given.
+      - List the keys of this workspace, given by its id or its slug. OpenRouter's default workspace is listed when not
+        given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) per lookup; an id (a UUID) costs none. A slug that names
+        no workspace fails.
     type: str
   include_disabled:
     description:
@@ -147,6 +150,10 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import connection_problems
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import (
+    resolve_workspace_id,
+    workspace_ref_problems,
+)
 
 CONNECTION_OPTIONS = ("management_key", "api_url", "timeout", "validate_certs", "retries", "retry_max_time")
 FILTER_OPTIONS = ("workspace_id", "include_disabled", "include_expired")
@@ -159,7 +166,9 @@ def read_keys(client, names, hashes, workspace_id=None, include_disabled=True, i
     """Return (the records asked for, in order; a description of each name or hash that matched nothing)."""
     found, missing = [], []
     if names or not hashes:
-        listed = list(client.list_keys(include_disabled, include_expired, workspace_id))
+        # A slug costs one request, and only when keys are listed.
+        workspace = resolve_workspace_id(client, workspace_id)
+        listed = list(client.list_keys(include_disabled, include_expired, workspace))
         if not names:
             found.extend(listed)
         for name in names:
@@ -195,6 +204,7 @@ class LookupModule(LookupBase):
             problems.append("A key name given to the keys lookup must not be empty; pass the name of a key.")
         if params["workspace_id"] == "":
             problems.append("workspace_id must not be empty; leave it out to read the default workspace.")
+        problems.extend(workspace_ref_problems(params["workspace_id"]))
         for key_hash in hashes:
             problems.extend(KEY.ref_problems(key_hash))
         if problems:

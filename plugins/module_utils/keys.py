@@ -49,6 +49,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.vault impo
     read_password_file,
 )
 
+# external.api_key: OpenRouter refuses a shorter one.
+MIN_EXTERNAL_API_KEY = 32
 # The first wait for a create whose answer was lost; each next wait doubles, up to timeout in all.
 FIRST_LATE_CREATE_POLL = 0.5
 SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
@@ -64,8 +66,10 @@ KEY = Resource(
         Field("include_byok_in_limit", Flag(), new=False),
         Field("expires_at", Timestamp(future=True), requests=("create",), new=None),
         Field("creator_user_id", Text(), requests=("create",), new=None),
-        # The API can move a key by PATCH, but the module treats the workspace as fixed (see recreate).
-        Field("workspace_id", Text(), requests=("create",)),
+        # Sent inside the create's `external` object (KeyTask.create_request()); the record carries it as is.
+        Field("external_user", Text(), requests=("create",), new=None),
+        # A PATCH moves a key to another workspace in place, keeping its hash, secret and guardrail.
+        Field("workspace_id", Text()),
     ],
     identity="hash",
     scope="workspace_id",
@@ -83,6 +87,8 @@ KEY_OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     hash=dict(type="str", no_log=False),
     **KEY.option_spec(),
+    # Write-only: OpenRouter keeps only its hash, so it can't be compared, and it is sent with a create only.
+    external_api_key=dict(type="str", no_log=True),
     recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
     secret_file=dict(type="path"),
     # Given one of the two passwords, secret_file is written as an Ansible Vault file (vault.py).
@@ -205,6 +211,15 @@ def secret_file_problems(params):
 def key_problems(params):
     """openrouter_key's checks before any request: the key's fields, the files it may write, the lock's wait."""
     problems = KEY.problems(params) + secret_file_problems(params)
+    external_api_key = params.get("external_api_key")
+    if external_api_key is not None:
+        if len(external_api_key) < MIN_EXTERNAL_API_KEY:
+            problems.append(
+                "external_api_key must be at least %d characters, got %d; give the partner's full API key."
+                % (MIN_EXTERNAL_API_KEY, len(external_api_key))
+            )
+        if params.get("external_user") is None:
+            problems.append("external_api_key needs external_user: set the end user the partner key belongs to.")
     lock_timeout = params.get("lock_timeout")
     if lock_timeout is not None and not 0 <= lock_timeout < 1e9:
         problems.append("lock_timeout must be a number of seconds, 0 or more, got %r." % lock_timeout)
@@ -218,6 +233,7 @@ class KeyTask(ResourceTask):
     return_secret: whether the result carries the secret too (None: only without secret_file);
     lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds);
     secret_vault: the Vault that encrypts secret_file (None: the file holds the secret in plain text).
+    external_api_key: the partner's API key, sent with external_user whenever this run creates a key.
     """
 
     def __init__(
@@ -232,8 +248,12 @@ class KeyTask(ResourceTask):
         return_secret=None,
         lock_timeout=None,
         secret_vault=None,
+        external_api_key=None,
     ):
         super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
+        self.external_api_key = external_api_key
+        if external_api_key:
+            client.remember_secret(external_api_key)
         self.secret_file = secret_file
         self.secret_vault = secret_vault
         self.return_secret = secret_file is None if return_secret is None else return_secret
@@ -309,7 +329,7 @@ class KeyTask(ResourceTask):
             named = set(self._orphans(body, ()))
         for attempt in (1, 2):
             try:
-                record, secret = self.client.create_key(body)
+                record, secret = self.client.create_key(self.create_request(body))
                 break
             except ResponseLost as lost:
                 orphans = self._await_late_create(body, named)
@@ -334,6 +354,17 @@ class KeyTask(ResourceTask):
                     ) from lost
         self._keep_secret(record, secret)
         return record
+
+    def create_request(self, body):
+        """The create's body in the API's form: the record's external_user goes in `external`, with the partner's
+        api_key when given."""
+        body = dict(body)
+        user = body.pop("external_user", None)
+        if user is not None:
+            body["external"] = {"user": user}
+            if self.external_api_key:
+                body["external"]["api_key"] = self.external_api_key
+        return body
 
     def _keep_secret(self, record, secret):
         """Put the new secret where the user asked, before any other step; if the file can't be written, fail with
@@ -469,6 +500,7 @@ def converge_key(client, params, check_mode):
         params.get("return_secret"),
         params.get("lock_timeout"),
         secret_file_vault(params) if params.get("secret_file") else None,
+        params.get("external_api_key"),
     ).run()
 
 

@@ -10,12 +10,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import itertools
+import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
+from ansible_collections.openrouter.provisioning.plugins.module_utils.common import ModuleDefinition
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
     ResourceTask,
+    find,
     get_record,
     list_records,
 )
@@ -37,6 +40,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     Text,
 )
 
+# A workspace's id; any other workspace reference is taken as its slug.
+WORKSPACE_ID = re.compile(r"^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # Widest first: OpenRouter requires each set limit to be strictly greater than the next set one.
 INTERVALS = ("lifetime", "monthly", "weekly", "daily")
 # The members add and remove requests take at most 100 user ids each.
@@ -108,6 +113,47 @@ WORKSPACE_OPTIONS = dict(
 )
 # Ids of keys, not secrets.
 WORKSPACE_OPTIONS["io_logging_api_key_ids"]["no_log"] = False
+
+
+def workspace_ref_problems(ref, option="workspace_id"):
+    """Why a workspace given by id or slug can't be either, checked before any request."""
+    if not ref or WORKSPACE_ID.match(ref) or WORKSPACE.fields["slug"].kind.pattern.match(ref):
+        return []
+    return [
+        "%s must be a workspace's id (a UUID) or its slug (%s), got %r."
+        % (option, WORKSPACE.fields["slug"].kind.meaning, ref)
+    ]
+
+
+def resolve_workspace_id(client, ref, option="workspace_id"):
+    """The id of the workspace given by id or slug: an id as it is, with no request; a slug with one GET."""
+    if not ref or WORKSPACE_ID.match(ref):
+        return ref
+    record = find(client, WORKSPACE, name=ref)[0]
+    if record is None:
+        raise PlanError(
+            "%s %r is neither a workspace's id nor the slug of an existing workspace. Give the id or slug of a "
+            "workspace that exists (openrouter_workspace_info lists them)." % (option, ref)
+        )
+    return record["id"]
+
+
+def with_workspace_ref(definition):
+    """A module's definition whose workspace_id option also takes a workspace's slug, resolved to its id once, before
+    the module's own work."""
+    work, problems = definition.run, definition.problems
+
+    def run(client, params, check_mode):
+        return work(
+            client, dict(params, workspace_id=resolve_workspace_id(client, params.get("workspace_id"))), check_mode
+        )
+
+    return ModuleDefinition(
+        definition.argument_spec,
+        run,
+        lambda params: problems(params) + workspace_ref_problems(params.get("workspace_id")),
+        **definition.validation,
+    )
 
 
 def member_resource(ref):

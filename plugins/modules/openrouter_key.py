@@ -15,9 +15,10 @@ description:
   - Manages one OpenRouter API key idempotently through OpenRouter's key-management API.
   - The key is found by O(hash) if given, else by O(name) (within O(workspace_id)). A lookup by name reads every page of
     the key list, disabled and expired keys included, so a disabled or expired key is never duplicated.
-  - Only the options you give are managed. Of those, O(name), O(disabled), O(limit), O(limit_reset) and
-    O(include_byok_in_limit) are changed in place with one PATCH that carries only the fields that differ.
-  - O(expires_at), O(creator_user_id) and O(workspace_id) can only be set when a key is created. When one of them
+  - Only the options you give are managed. Of those, O(name), O(disabled), O(limit), O(limit_reset),
+    O(include_byok_in_limit) and O(workspace_id) are changed in place with one PATCH that carries only the fields that
+    differ. A key found by O(hash) in another workspace is moved there, keeping its hash, secret and guardrail.
+  - O(expires_at), O(creator_user_id) and O(external_user) can only be set when a key is created. When one of them
     differs from the existing key, O(recreate) decides what happens.
   - The secret of a key is given once, by the run that creates it; OpenRouter can't show it again. With O(secret_file),
     the module writes it to that file (mode 0600) the moment the key exists, before any other step, and leaves it out of
@@ -68,8 +69,14 @@ options:
     type: str
   workspace_id:
     description:
-      - The workspace the key belongs to. OpenRouter's default workspace is used when not given.
-      - Lookups by name search this workspace only. Fixed at creation (see O(recreate)).
+      - The workspace the key belongs to, given by its id or its slug. OpenRouter's default workspace is used when not
+        given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) per run to find its id; an id (a UUID) costs none. A slug
+        that names no workspace fails before any change.
+      - Lookups by name search this workspace only, so a key of the same name in another workspace is never moved;
+        another key is created here.
+      - A key found by O(hash) in another workspace is moved here with one PATCH. It keeps its hash, its secret and
+        its guardrail.
     type: str
   disabled:
     description:
@@ -115,9 +122,23 @@ options:
       - The OpenRouter user ID of the member who creates the key, for keys owned by an organization. Fixed at creation
         (see O(recreate)).
     type: str
+  external_user:
+    description:
+      - The end user a key is made for, for SaaS partners who create keys on behalf of their own users. It becomes the
+        key's RV(key.external_user). Fixed at creation (see O(recreate)).
+    type: str
+    version_added: 0.2.0
+  external_api_key:
+    description:
+      - The partner's API key that goes with O(external_user), at least 32 characters. Needs O(external_user).
+      - Sent only when this run creates a key (also by replacing one). OpenRouter never returns it, so the module
+        can't compare it, and it is never in the result or the diff. To change it, replace the key with
+        O(recreate=always) and the new value.
+    type: str
+    version_added: 0.2.0
   recreate:
     description:
-      - What to do when O(expires_at), O(creator_user_id) or O(workspace_id) differs from the existing key. OpenRouter
+      - What to do when O(expires_at), O(creator_user_id) or O(external_user) differs from the existing key. OpenRouter
         can't change these on an existing key.
       - V(never) fails and names the field that differs.
       - V(on_change) replaces the key with a new one, which gets a new hash and secret.
@@ -267,6 +288,19 @@ EXAMPLES = r"""
     recreate: always
     secret_file: /srv/chatbot/openrouter.key
 
+- name: Move a key, found by its hash, to the workspace with the slug team-a; it keeps its secret and guardrail
+  openrouter.provisioning.openrouter_key:
+    hash: f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943
+    workspace_id: team-a
+
+- name: Create a key for an end user of a SaaS partner
+  openrouter.provisioning.openrouter_key:
+    name: acme-user-42
+    workspace_id: partners
+    external_user: user-42
+    external_api_key: "{{ vault_acme_partner_api_key }}"
+    secret_file: ~/.config/openrouter/acme-user-42.key
+
 - name: Delete a key, and its secret file
   openrouter.provisioning.openrouter_key:
     name: old-experiment
@@ -339,6 +373,14 @@ key:
       description: When the key expires (UTC), or null.
       type: str
       returned: success
+    workspace_id:
+      description: The id of the key's workspace.
+      type: str
+      returned: success
+    external_user:
+      description: The end user the key was made for (O(external_user)), or null.
+      type: str
+      returned: success
 secret:
   description:
     - The new key's secret, to use as an OpenRouter API key. OpenRouter shows it only once.
@@ -394,14 +436,18 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.keys impor
     converge_key,
     key_problems,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
-# The guardrail option sits on top of the key's own options and work (guardrails.py).
-DEFINITION = with_guardrail(
-    ModuleDefinition(
-        argument_spec=KEY_OPTIONS,
-        run=converge_key,
-        problems=key_problems,
-        required_one_of=[("hash", "name")],
+# The guardrail option sits on top of the key's own options and work (guardrails.py); a workspace slug is resolved
+# to its id before both (workspaces.py).
+DEFINITION = with_workspace_ref(
+    with_guardrail(
+        ModuleDefinition(
+            argument_spec=KEY_OPTIONS,
+            run=converge_key,
+            problems=key_problems,
+            required_one_of=[("hash", "name")],
+        )
     )
 )
 

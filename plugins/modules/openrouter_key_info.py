@@ -47,7 +47,10 @@ options:
     type: str
   workspace_id:
     description:
-      - List the keys of this workspace. OpenRouter's default workspace is listed when not given.
+      - List the keys of this workspace, given by its id or its slug. OpenRouter's default workspace is listed when not
+        given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) to find its id; an id (a UUID) costs none. A slug that
+        names no workspace fails.
     type: str
   include_disabled:
     description:
@@ -174,21 +177,24 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     run_ansible_module,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import key_info_problems, read_keys
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
-DEFINITION = ModuleDefinition(
-    argument_spec=dict(
-        hash=dict(type="str", no_log=False),
-        name=dict(type="str"),
-        name_prefix=dict(type="str"),
-        name_pattern=dict(type="str"),
-        workspace_id=dict(type="str"),
-        include_disabled=dict(type="bool", default=True),
-        include_expired=dict(type="bool", default=True),
-        current=dict(type="bool", default=False),
-        list=dict(type="bool", default=True),
-    ),
-    run=read_keys,
-    problems=key_info_problems,
+DEFINITION = with_workspace_ref(
+    ModuleDefinition(
+        argument_spec=dict(
+            hash=dict(type="str", no_log=False),
+            name=dict(type="str"),
+            name_prefix=dict(type="str"),
+            name_pattern=dict(type="str"),
+            workspace_id=dict(type="str"),
+            include_disabled=dict(type="bool", default=True),
+            include_expired=dict(type="bool", default=True),
+            current=dict(type="bool", default=False),
+            list=dict(type="bool", default=True),
+        ),
+        run=read_keys,
+        problems=key_info_problems,
+    )
 )
 
 

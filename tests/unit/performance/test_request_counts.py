@@ -32,6 +32,7 @@ NAME = "perf-target"
 TARGET = {"name": NAME, "limit": 5.0}
 MISSING_HASH = "f" * 64
 MODES = [pytest.param(False, id="real"), pytest.param(True, id="check")]
+OTHER_WORKSPACE = "11111111-1111-4111-8111-111111111111"
 
 # (path, whether the target key exists, the options, with {hash} for its hash, the writes a real run sends after the
 # lookup)
@@ -42,6 +43,8 @@ PATHS = [
     ("create disabled by name", False, dict(name=NAME, disabled=True), ["POST /keys", "PATCH /keys/{new}"]),
     ("update by hash", True, dict(hash="{hash}", limit=7), ["PATCH /keys/{hash}"]),
     ("update by name", True, dict(name=NAME, limit=7), ["PATCH /keys/{hash}"]),
+    # A workspace given by id costs no request: the move is the PATCH alone.
+    ("move by hash", True, dict(hash="{hash}", workspace_id=OTHER_WORKSPACE), ["PATCH /keys/{hash}"]),
     ("absent existing by hash", True, dict(hash="{hash}", state="absent"), ["DELETE /keys/{hash}"]),
     ("absent existing by name", True, dict(name=NAME, state="absent"), ["DELETE /keys/{hash}"]),
     ("absent missing by hash", False, dict(hash="{hash}", state="absent"), []),
@@ -133,6 +136,32 @@ def test_openrouter_key_info_reads_each_page_once_or_one_key(run_emulated, contr
     # A 404 for the hash means "missing" only once GET /key shows api_url is OpenRouter's API.
     missing = ["GET /key"] if by_hash and not k else []
     assert sent(control) == (["GET /keys/%s" % key_hash] + missing if by_hash else list_pages(k))
+
+
+@pytest.mark.parametrize(
+    "main, options",
+    [
+        pytest.param(openrouter_key.main, dict(name=NAME, limit=5), id="key_unchanged_by_name"),
+        pytest.param(openrouter_key.main, dict(name="perf-new"), id="key_create_by_name"),
+        pytest.param(openrouter_key.main, dict(hash="{mover}"), id="key_move_by_hash"),
+        pytest.param(openrouter_key_info.main, dict(name=NAME), id="key_info_by_name"),
+    ],
+)
+def test_a_workspace_slug_adds_one_get_to_the_requests_of_its_id(run_emulated, control, main, options):
+    """Each path sends, given a workspace's slug, one GET /workspaces/<slug> and then what it sends given the id."""
+    workspace = control.seed_workspaces([{"name": "Perf", "slug": "perf-ws"}])[0]["id"]
+    control.seed(keys=[dict(TARGET, workspace_id=workspace)])
+    mover = control.seed(keys=[{"name": "perf-mover"}])[0]["hash"]
+    options = dict((name, str(value).format(mover=mover)) for name, value in options.items())
+    by_slug, by_id = [], []
+    for ref, calls in (("perf-ws", by_slug), (workspace, by_id)):
+        control.clear_requests()
+        # Check mode sends the same reads as a real run and changes nothing, so both runs start from one state.
+        result = run_emulated(main, check_mode=True, workspace_id=ref, **options)
+        assert not result["failed"], result["msg"]
+        calls.extend(sent(control))
+    assert by_slug == ["GET /workspaces/perf-ws"] + by_id
+    assert not any(call.startswith("GET /workspaces") for call in by_id)
 
 
 @pytest.mark.parametrize("k", (1,) + SIZES[1:])

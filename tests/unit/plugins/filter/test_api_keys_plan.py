@@ -144,6 +144,7 @@ def test_an_item_that_matches_gives_no_entry(item):
                     "include_byok_in_limit": False,
                     "expires_at": None,
                     "creator_user_id": None,
+                    "external_user": None,
                     "workspace_id": "ws-default",
                 },
                 "after": {},

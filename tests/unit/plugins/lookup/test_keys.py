@@ -55,7 +55,9 @@ def lookup(api_url):
 
 @pytest.fixture
 def seeded(control):
-    """Four keys, two sharing a name, one disabled, one in another workspace; newest first, as the API lists them."""
+    """Four keys, two sharing a name, one disabled, one in the workspace ws-other; newest first, as the API lists
+    them."""
+    control.seed_workspaces([{"name": "Other", "slug": "ws-other"}])
     created = control.seed(
         keys=[
             {"name": "ci-pipeline", "limit": 25},
@@ -91,6 +93,24 @@ def test_several_names_share_one_listing_and_keep_their_order(lookup, control, s
 def test_no_names_returns_every_key_of_the_workspace(lookup, seeded):
     assert sorted(record["name"] for record in lookup()) == ["ci-pipeline", "twin", "twin"]
     assert [record["name"] for record in lookup(workspace_id="ws-other")] == ["elsewhere"]
+
+
+def test_a_workspace_slug_costs_one_request_and_an_id_none(lookup, control, seeded):
+    assert [record["name"] for record in lookup("elsewhere", workspace_id="ws-other")] == ["elsewhere"]
+    assert calls(control) == ["GET /workspaces/ws-other", "GET /keys"]
+    workspace = control.requests()[1]["query"]["workspace_id"]
+    control.clear_requests()
+    assert [record["name"] for record in lookup("elsewhere", workspace_id=workspace)] == ["elsewhere"]
+    assert calls(control) == ["GET /keys"]
+
+
+def test_an_unknown_workspace_slug_fails_naming_the_option(lookup, control, seeded):
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup("svc", workspace_id="no-such-team")
+    assert "workspace_id 'no-such-team' is neither a workspace's id nor the slug of an existing workspace" in str(
+        caught.value
+    )
+    assert "GET /keys" not in calls(control)
 
 
 def test_filters_reach_the_api(lookup, control, seeded):
@@ -142,6 +162,7 @@ def test_a_missing_key_can_be_skipped_or_warned_about(lookup, seeded, monkeypatc
         (("svc",), {"hash": ["abc"]}, "hash must be the 64 hexadecimal characters"),
         (("",), {}, "A key name given to the keys lookup must not be empty"),
         (("svc",), {"workspace_id": ""}, "workspace_id must not be empty"),
+        (("svc",), {"workspace_id": "Team A"}, "workspace_id must be a workspace's id (a UUID) or its slug"),
         (("svc",), {"api_url": "127.0.0.1:9/api/v1"}, "api_url must be an http:// or https:// URL"),
         (("svc",), {"timeout": 0}, "timeout must be a number of seconds greater than 0"),
         (("svc",), {"management_key": None}, "management_key is required: set the management_key option or the "),

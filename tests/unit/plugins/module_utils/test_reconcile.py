@@ -138,13 +138,35 @@ def test_a_missing_hash_fails_rather_than_creating():
     [
         ("expires_at", "2028-06-30T00:00:00Z"),
         ("creator_user_id", "user_2"),
-        ("workspace_id", "ws-other"),
+        ("external_user", "end-user-9"),
     ],
 )
 def test_a_fixed_field_that_differs_fails_under_never_and_names_it(field, value):
     step = plan(CURRENT, desired(**{"name": "svc", field: value}))
     assert step.action == "fail"
     assert field in step.reason and "recreate=on_change" in step.reason
+
+
+@pytest.mark.parametrize("recreate", ["never", "on_change"])
+def test_another_workspace_moves_the_key_with_one_patch(recreate):
+    step = plan(CURRENT, desired(hash=HASH, workspace_id="ws-other", limit=10), recreate=recreate, key_hash=HASH)
+    assert step.action == "update"
+    assert step.patch == {"workspace_id": "ws-other"}
+    assert step.diff == {
+        "before": {"workspace_id": "ws-default", "limit": 10.0},
+        "after": {"workspace_id": "ws-other", "limit": 10.0},
+    }
+    assert apply_plan(CURRENT, step) == dict(CURRENT, workspace_id="ws-other")
+
+
+def test_external_user_is_sent_at_creation_and_replaced_on_change():
+    created = plan(None, desired(name="svc", external_user="end-user-1"))
+    assert created.body == {"name": "svc", "external_user": "end-user-1"}
+    current = dict(CURRENT, external_user="end-user-1")
+    assert plan(current, desired(name="svc", external_user="end-user-1")).action == "none"
+    step = plan(current, desired(name="svc", external_user="end-user-2"), recreate="on_change")
+    assert step.action == "replace"
+    assert step.body["external_user"] == "end-user-2"
 
 
 def test_on_change_replaces_and_keeps_the_old_settings():
@@ -236,6 +258,7 @@ def test_apply_plan_predicts_the_record():
         "include_byok_in_limit": False,
         "expires_at": None,
         "creator_user_id": None,
+        "external_user": None,
     }
     replaced = apply_plan(CURRENT, plan(CURRENT, desired(name="svc", limit="unlimited"), recreate="always"))
     assert replaced["hash"] is None and replaced["limit"] is None and replaced["expires_at"] == CURRENT["expires_at"]

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key_info import main
 from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, key, sent
 
+WORKSPACE_ID = "0df9e665-d932-5740-b2c7-b52af166bc11"
 CURRENT = {"label": "sk-or-v1-man...agem", "is_management_key": True, "limit": None, "usage": 0.0}
 
 
@@ -27,9 +28,20 @@ def test_lists_every_page_with_disabled_and_expired_keys(run, http):
 
 def test_filters_are_passed_through(run, http):
     http.get(API + "/keys", json={"data": [key(1)]})
-    run(main, include_disabled=False, include_expired=False, workspace_id="ws-2")
+    run(main, include_disabled=False, include_expired=False, workspace_id=WORKSPACE_ID)
     assert sent(http) == [
-        ("GET", "/keys?include_disabled=false&include_expired=false&workspace_id=ws-2&offset=0", None)
+        ("GET", "/keys?include_disabled=false&include_expired=false&workspace_id=%s&offset=0" % WORKSPACE_ID, None)
+    ]
+
+
+def test_a_workspace_slug_is_resolved_with_one_request(run, http):
+    http.get(API + "/workspaces/team-a", json={"data": {"id": WORKSPACE_ID, "slug": "team-a", "name": "Team A"}})
+    http.get(API + "/keys", json={"data": [key(1)]})
+    result = run(main, workspace_id="team-a")
+    assert len(result["api_keys"]) == 1
+    assert [call[1] for call in sent(http)] == [
+        "/workspaces/team-a",
+        "/keys?include_disabled=true&include_expired=true&workspace_id=%s&offset=0" % WORKSPACE_ID,
     ]
 
 
