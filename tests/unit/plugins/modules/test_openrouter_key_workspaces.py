@@ -13,34 +13,24 @@ import json
 import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_guardrail, openrouter_key
-from ansible_collections.openrouter.provisioning.tests.unit.emulator import conftest as emulator_fixtures
-
-emulator_server = emulator_fixtures.emulator_server
-base_url = emulator_fixtures.base_url
-control = emulator_fixtures.control
 
 PARTNER_KEY = "pk-partner-0123456789abcdefghijklmnopqrstuv"
 
 
 @pytest.fixture
-def key(run, base_url, control):  # pylint: disable=redefined-outer-name
+def key(run_emulated, control):
     """Run openrouter_key (or another main) against the emulator; return (result, the requests it sent)."""
 
     def run_module(main=openrouter_key.main, **options):
         control.clear_requests()
-        result = run(
-            main,
-            api_url=base_url,
-            management_key=emulator_fixtures.openrouter_emulator.DEFAULT_MANAGEMENT_KEY,
-            **options,
-        )
+        result = run_emulated(main, **options)
         return result, ["%s %s" % (call["method"], call["path"]) for call in control.requests()]
 
     return run_module
 
 
 @pytest.fixture
-def team(control):  # pylint: disable=redefined-outer-name
+def team(control):
     return control.seed_workspaces([{"name": "Team A", "slug": "team-a"}])[0]
 
 
