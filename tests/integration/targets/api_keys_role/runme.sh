@@ -48,3 +48,7 @@ grep -q 'their secret file is missing, so their secrets are lost: It-Safe-Upper'
     fail "the missing secret file was not reported"
 grep -Eq 'delete +it-safe-after \([0-9a-f]{64}\)' <<< "${output}" || fail "the plan did not show a delete's hash"
 no_secret_shown safety.yml
+
+# 5. With a vault password, the secret files are Ansible Vault files that open to a working key.
+play vault.yml "$@"
+no_secret_shown vault.yml

@@ -60,8 +60,16 @@ def test_the_role_apply_task_passes_every_item_field_and_nothing_else():
     [apply] = [task for task in tasks if "openrouter.provisioning.openrouter_key" in task]
     args = apply["openrouter.provisioning.openrouter_key"]
     assert set(args) <= set(KEY_OPTIONS)
-    # The role adds the hash of an existing key and the secret file, and decides the workspace and return_secret.
-    assert set(args) == set(ROLE_ITEM_FIELDS) | {"hash", "secret_file", "workspace_id", "return_secret"}
+    # The role adds the hash of an existing key and the secret file, and decides the workspace, the secret file's
+    # encryption and return_secret.
+    assert set(args) == set(ROLE_ITEM_FIELDS) | {
+        "hash",
+        "secret_file",
+        "secret_file_vault_password",
+        "secret_file_vault_id",
+        "workspace_id",
+        "return_secret",
+    }
     for field in set(ROLE_ITEM_FIELDS) | {"hash", "secret_file"}:
         assert args[field] == "{{ item.options.%s | default(omit) }}" % field
 
