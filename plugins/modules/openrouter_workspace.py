@@ -46,7 +46,9 @@ options:
     description:
       - V(present) makes sure the workspace exists with the given settings; V(absent) deletes it.
       - A workspace that still has active keys (neither disabled nor expired) is not deleted; the module fails before
-        any change and says how many there are. Deleting a workspace also deletes its budgets and guardrails.
+        any change and says how many there are. In check mode it warns instead and predicts the delete, since an
+        earlier task of the run may be the one that would retire those keys. Deleting a workspace also deletes its
+        budgets and guardrails.
     type: str
     choices: [present, absent]
     default: present
