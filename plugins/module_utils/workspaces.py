@@ -131,22 +131,34 @@ def resolve_workspace_id(client, ref, option="workspace_id"):
         return ref
     record = find(client, WORKSPACE, name=ref)[0]
     if record is None:
-        raise PlanError(
+        raise UnknownWorkspace(
             "%s %r is neither a workspace's id nor the slug of an existing workspace. Give the id or slug of a "
             "workspace that exists (openrouter_workspace_info lists them)." % (option, ref)
         )
     return record["id"]
 
 
-def with_workspace_ref(definition):
+class UnknownWorkspace(PlanError):
+    """A workspace slug that names no workspace."""
+
+
+def with_workspace_ref(definition, predict):
     """A module's definition whose workspace_id option also takes a workspace's slug, resolved to its id once, before
-    the module's own work."""
+    the module's own work.
+
+    In check mode a slug that names no workspace yet may be one an earlier task of the run would create: the result is
+    then predict(params), with a warning, rather than a failure.
+    """
     work, problems = definition.run, definition.problems
 
     def run(client, params, check_mode):
-        return work(
-            client, dict(params, workspace_id=resolve_workspace_id(client, params.get("workspace_id"))), check_mode
-        )
+        try:
+            workspace_id = resolve_workspace_id(client, params.get("workspace_id"))
+        except UnknownWorkspace as exc:
+            if not check_mode:
+                raise
+            return dict(predict(params), warnings=["%s The real run fails unless it exists by then." % exc])
+        return work(client, dict(params, workspace_id=workspace_id), check_mode)
 
     return ModuleDefinition(
         definition.argument_spec,

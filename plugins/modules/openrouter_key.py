@@ -72,7 +72,8 @@ options:
       - The workspace the key belongs to, given by its id or its slug. OpenRouter's default workspace is used when not
         given.
       - A slug costs one request (C(GET /workspaces/<slug>)) per run to find its id; an id (a UUID) costs none. A slug
-        that names no workspace fails before any change.
+        that names no workspace fails before any change; in check mode it is taken for a workspace an earlier task
+        would create, with a warning, and the key is predicted to be created there.
       - Lookups by name search this workspace only, so a key of the same name in another workspace is never moved;
         another key is created here.
       - A key found by O(hash) in another workspace is moved here with one PATCH. It keeps its hash, its secret and
@@ -448,7 +449,10 @@ DEFINITION = with_workspace_ref(
             problems=key_problems,
             required_one_of=[("hash", "name")],
         )
-    )
+    ),
+    # A check run's key in a workspace an earlier task would create: it would be created there too (or, absent, be
+    # nothing to delete).
+    predict=lambda params: {"changed": params["state"] == "present", "key": {}},
 )
 
 

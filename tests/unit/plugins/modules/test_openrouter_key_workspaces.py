@@ -12,7 +12,11 @@ import json
 
 import pytest
 
-from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_guardrail, openrouter_key
+from ansible_collections.openrouter.provisioning.plugins.modules import (
+    openrouter_guardrail,
+    openrouter_key,
+    openrouter_key_info,
+)
 
 PARTNER_KEY = "pk-partner-0123456789abcdefghijklmnopqrstuv"
 
@@ -78,12 +82,20 @@ def test_a_name_lookup_stays_in_its_workspace_and_never_moves_a_namesake(key, co
     )
 
 
-@pytest.mark.parametrize("check_mode", [False, True])
-def test_an_unknown_slug_fails_before_any_write_naming_the_option(key, control, check_mode):
-    result, calls = key(name="svc", workspace_id="no-such-team", check_mode=check_mode)
+def test_an_unknown_slug_fails_before_any_write_naming_the_option(key, control):
+    result, calls = key(name="svc", workspace_id="no-such-team")
     assert result["failed"]
     assert result["msg"].startswith("workspace_id 'no-such-team' is neither a workspace's id nor the slug")
     assert all(call.startswith("GET ") for call in calls) and "GET /keys" not in calls
+    assert control.state()["keys"] == []
+
+
+def test_a_check_run_predicts_a_key_in_a_workspace_an_earlier_task_would_create(key, control):
+    result, calls = key(name="svc", workspace_id="no-such-team", check_mode=True)
+    assert result["changed"] and not result.get("failed") and all(call.startswith("GET ") for call in calls)
+    assert any("'no-such-team' is neither" in warning for warning in result["warnings"])
+    info, _calls = key(openrouter_key_info.main, workspace_id="no-such-team", check_mode=True)
+    assert info["api_keys"] == [] and info["warnings"]
     assert control.state()["keys"] == []
 
 
