@@ -51,7 +51,12 @@ print(1000 - sum(fault["times"] for fault in faults))' "${emulator}/faults"
 # (with their module processes), as a killed CI job or a crash does. Then wait until no worker of the run is left,
 # and until the emulator has applied the POST in flight.
 interrupt() {
-    setsid ansible-playbook -i localhost, -c local converge.yml -e "secrets_dir=${secrets_dir}" > "${work}/run.log" 2>&1 &
+    # A background job of a non-interactive shell starts with SIGINT ignored, which older ansible-core keeps: restore
+    # the default, as a terminal's foreground job has it, so that SIGINT acts as Ctrl-C does.
+    setsid "${python}" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' ansible-playbook -i localhost, -c local converge.yml -e "secrets_dir=${secrets_dir}" \
+        > "${work}/run.log" 2>&1 &
     local pid=$! worker
     for _ in $(seq 1200); do
         [ "$(posts_arrived)" -ge "$1" ] && break
@@ -64,10 +69,12 @@ interrupt() {
         done
     fi
     kill -s "$2" -- "-${pid}"
-    wait "${pid}" && fail "the converge interrupted by SIG$2 succeeded" || true
+    local status=0
+    wait "${pid}" || status=$?
     wait_for_converge_processes
     sleep 3
     cat "${work}/run.log"
+    [ "${status}" != 0 ] || fail "the converge interrupted by SIG$2 succeeded"
     echo "after SIG$2: $(find "${secrets_dir}" -name '*.key' | wc -l) secret files"
 }
 
