@@ -18,7 +18,8 @@ And the parallel runner behind `make test` (the `run` command below): it builds 
 asks nox for the sessions, and runs them as two lanes at once, one per CPU of a 2-core machine: Python 3.11's
 cores and Python 3.12's cores. Within a lane, four chains run side by side, each one core after another: sanity;
 units; integration (much of their time is waiting on the emulator, which overlaps sanity's CPU); and the venv builds
-ahead of them, followed on the 3.12 lane by lint, ee, docs-check and release-check.
+ahead of them, followed on the 3.12 lane by lint, ee, docs-check and release-check. The integration sessions are
+shared out between the two lanes by weight, since the oldest and newest core run the most of them.
 Each session's log goes to tests/output/nox/<session>.log; a summary with wall and CPU time ends the run.
 
 Usage: python3 scripts/harness.py run [--core 2.19 ...] [STEP ...] [-- PYTEST_ARGS]
@@ -347,7 +348,18 @@ def run(argv):
         # as chains of their own beside sanity, which is mostly CPU.
         chains.append([step for c in lane for step in per_core({"sanity"}, c)])
         chains.append([step for c in lane for step in per_core({"units"}, c)])
-        chains.append([step for c in lane for step in per_core({"integration"}, c)])
+        chains.append([])
+
+    # The integration sessions are the longest, and the oldest and newest core run more of them (both paths, and the
+    # scenario targets): share them out between the two integration chains by their weight, heaviest first.
+    def weight(session):
+        return 3 if session["tags"][1] in ("core-" + cores[0], "core-" + cores[-1]) else 2
+
+    loads = {3: 0, 7: 0}  # the index of each lane's integration chain, and the weight given to it so far
+    for s in sorted((s for s in sessions if s["tags"][0] == "integration"), key=weight, reverse=True):
+        chain = min(loads, key=loads.get)
+        loads[chain] += weight(s)
+        chains[chain].append(lambda name=s["name"]: runner.session(name))
     # The once-per-run sessions follow the 3.12 lane's venv builds.
     chains[4] += [lambda name=s["name"]: runner.session(name) for s in sessions if "per-run" in s["tags"]]
     log("cores: %s; sessions: %s" % (" ".join(cores), " ".join(s["name"] for s in sessions)))
