@@ -144,10 +144,12 @@ from ansible.utils.display import Display
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import (
     HAS_REQUESTS,
-    OpenRouterClient,
     redact,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.common import connection_problems
+from ansible_collections.openrouter.provisioning.plugins.module_utils.common import (
+    client_from_params,
+    connection_problems,
+)
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import (
@@ -212,14 +214,7 @@ class LookupModule(LookupBase):
         if not HAS_REQUESTS:
             raise AnsibleLookupError(missing_required_lib("requests"))
 
-        client = OpenRouterClient(
-            params["api_url"],
-            params["management_key"],
-            timeout=params["timeout"],
-            validate_certs=params["validate_certs"],
-            retries=params["retries"],
-            retry_max_time=params["retry_max_time"],
-        )
+        client = client_from_params(params)
         try:
             found, missing = read_keys(
                 client, names, hashes, params["workspace_id"], params["include_disabled"], params["include_expired"]

@@ -69,6 +69,19 @@ def key_source(params):
     return None
 
 
+def client_from_params(params):
+    """The client of checked connection options (connection_problems() found none), for modules and lookups alike."""
+    return OpenRouterClient(
+        params["api_url"],
+        params["management_key"],
+        timeout=params["timeout"],
+        validate_certs=params["validate_certs"],
+        retries=params["retries"],
+        retry_max_time=params["retry_max_time"],
+        key_source=key_source(params),
+    )
+
+
 def connection_problems(params):
     """Return a message for each connection option that can't work, each naming the option and the fix."""
     problems = []
@@ -130,15 +143,7 @@ def execute(definition, params, check_mode=False, diff=False):
     problems = list(definition.problems(params)) + problems + connection_problems(params)
     if problems:
         return {"failed": True, "changed": False, "msg": redact(" ".join(problems), [params.get("management_key")])}
-    client = OpenRouterClient(
-        params["api_url"],
-        params["management_key"],
-        timeout=params["timeout"],
-        validate_certs=params["validate_certs"],
-        retries=params["retries"],
-        retry_max_time=params["retry_max_time"],
-        key_source=key_source(params),
-    )
+    client = client_from_params(params)
     try:
         result = definition.run(client, params, check_mode)
     except ProvisioningError as exc:
