@@ -512,12 +512,7 @@ class OpenRouterClient:
         seen = set()
         offset = 0
         for _page in range(MAX_PAGES):
-            answer_body = self.request("GET", path, params=dict(params or {}, **paging.query(offset)))[1]
-            page = answer_body.get("data") if isinstance(answer_body, dict) else None
-            if not isinstance(page, list) or not all(
-                isinstance(record, dict) and isinstance(record.get(identity), str) for record in page
-            ):
-                raise self._shape_error("GET", path, "a list of records with %s in data" % identity, answer_body)
+            page, answer_body = self.get_page(path, identity, dict(params or {}, **paging.query(offset)))
             new = 0
             for record in page:
                 # A record created while we page pushes older ones down one place; skip the repeat.
@@ -536,6 +531,17 @@ class OpenRouterClient:
             path=path,
             hint="No real account has that many: %s may not end its listings. %s" % (self.api_url, CHECK_API_URL),
         )
+
+    def get_page(self, path, identity, params=None):
+        """One GET of a list: (its records, checked to carry `identity`, and the whole answer, for what comes beside
+        them)."""
+        answer_body = self.request("GET", path, params=params)[1]
+        page = answer_body.get("data") if isinstance(answer_body, dict) else None
+        if not isinstance(page, list) or not all(
+            isinstance(record, dict) and isinstance(record.get(identity), str) for record in page
+        ):
+            raise self._shape_error("GET", path, "a list of records with %s in data" % identity, answer_body)
+        return page, answer_body
 
     def get_record(self, path):
         """Return the record at this path, or None if there is none (a 404 once api_url is known to be right)."""
@@ -614,13 +620,6 @@ class OpenRouterClient:
             )
         self.remember_secret(secret)
         return data, secret
-
-    def update_key(self, key_hash, body):
-        return self.update_record("/keys/%s" % key_hash, body)
-
-    def delete_key(self, key_hash):
-        """Delete a key; return False if it was already gone."""
-        return self.delete_record("/keys/%s" % key_hash)
 
     def current_key(self):
         data = self._data("GET", "/key")

@@ -277,10 +277,9 @@ def read_members(client, ref):
 
 def read_budgets(client, ref):
     """A workspace's budgets (interval -> limit in USD) and its include_byok_in_budgets, with one request."""
-    answer = client.request("GET", "%s/budgets" % WORKSPACE.record_path(ref))[1]
+    records, answer = client.get_page("%s/budgets" % WORKSPACE.record_path(ref), "id")
     budgets = dict(
-        (record.get("reset_interval") or "lifetime", BUDGET_MONEY.read(record.get("limit_usd")))
-        for record in answer.get("data") or []
+        (record.get("reset_interval") or "lifetime", BUDGET_MONEY.read(record.get("limit_usd"))) for record in records
     )
     return budgets, bool(answer.get("include_byok_in_budgets"))
 

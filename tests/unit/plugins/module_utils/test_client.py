@@ -248,7 +248,7 @@ def test_every_error_status_names_status_path_message_and_hint(status, message, 
     client = OpenRouterClient(API, MANAGEMENT_KEY, retries=0)
     responses.patch(API + "/keys/" + "b" * 64, status=status, json=error_body(status, message))
     with pytest.raises(OpenRouterError) as caught:
-        client.update_key("b" * 64, {"disabled": True})
+        client.update_record("/keys/" + "b" * 64, {"disabled": True})
     error = caught.value
     assert (error.status, error.method, error.path, error.api_message) == (
         status,
@@ -287,7 +287,7 @@ def test_delete_and_get_treat_404_as_absent(client):
     responses.delete(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
     responses.get(API + "/keys/" + "c" * 64, status=404, json=error_body(404, "Resource not found"))
     responses.get(API + "/key", json={"data": {"label": "management"}})
-    assert client.delete_key("c" * 64) is False
+    assert client.delete_record("/keys/" + "c" * 64) is False
     assert client.get_key("c" * 64) is None
     # One GET /key proves the base URL is OpenRouter's API before the first 404 counts as "missing", once per client.
     assert [call.request.path_url for call in responses.calls].count("/api/v1/key") == 1
@@ -301,7 +301,7 @@ def test_no_secret_appears_in_any_error(client):
     responses.get(API + "/keys/" + "d" * 64, status=502, body="proxy saw Authorization: Bearer " + MANAGEMENT_KEY)
     client.create_key({"name": "k"})
     errors = []
-    for call in (lambda: client.update_key("d" * 64, {"name": "x"}), lambda: client.get_key("d" * 64)):
+    for call in (lambda: client.update_record("/keys/" + "d" * 64, {"name": "x"}), lambda: client.get_key("d" * 64)):
         with pytest.raises(OpenRouterError) as caught:
             call()
         errors.append(caught.value)
@@ -333,7 +333,7 @@ def test_a_record_of_the_wrong_shape_is_an_openrouter_error(client, body):
     responses.get(API + "/key", json=body)
     for call in (
         lambda: client.get_key("e" * 64),
-        lambda: client.update_key("e" * 64, {"name": "x"}),
+        lambda: client.update_record("/keys/" + "e" * 64, {"name": "x"}),
         client.current_key,
     ):
         with pytest.raises(OpenRouterError) as caught:
@@ -495,3 +495,16 @@ def test_any_record_path_gets_the_same_404_rule_and_shape_checks(client):
     responses.post(API + "/guardrails", json={"id": "no data"})
     with pytest.raises(ResponseLost):
         client.create_record("/guardrails", {"name": "x"})
+
+
+@pytest.mark.parametrize("body", [{"data": None}, {"data": [{"limit_usd": 5}]}, {"data": "text"}, ["a"]])
+@responses.activate
+def test_a_single_page_list_gets_the_same_shape_check_and_keeps_what_comes_beside_it(client, body):
+    responses.get(API + "/workspaces/w1/budgets", json={"data": [{"id": "b1"}], "include_byok_in_budgets": True})
+    assert client.get_page("/workspaces/w1/budgets", "id") == (
+        [{"id": "b1"}],
+        {"data": [{"id": "b1"}], "include_byok_in_budgets": True},
+    )
+    responses.get(API + "/workspaces/w2/budgets", json=body)
+    with pytest.raises(OpenRouterError, match="GET /workspaces/w2/budgets answered without a list of records with id"):
+        client.get_page("/workspaces/w2/budgets", "id")
