@@ -23,6 +23,7 @@ author:
   - openrouter.provisioning developers (@openrouter-provisioning)
 extends_documentation_fragment:
   - openrouter.provisioning.connection
+  - openrouter.provisioning.key_listing
 options:
   _terms:
     description:
@@ -35,23 +36,6 @@ options:
         O(include_expired) do not apply to them.
     type: list
     elements: str
-  workspace_id:
-    description:
-      - List the keys of this workspace, given by its id or its slug. OpenRouter's default workspace is listed when not
-        given.
-      - A slug costs one request (C(GET /workspaces/<slug>)) per lookup; an id (a UUID) costs none. A slug that names
-        no workspace fails.
-    type: str
-  include_disabled:
-    description:
-      - Whether disabled keys are listed.
-    type: bool
-    default: true
-  include_expired:
-    description:
-      - Whether expired keys are listed.
-    type: bool
-    default: true
   on_missing:
     description:
       - What to do when a name or a hash matches no key.

@@ -19,6 +19,7 @@ author:
   - openrouter.provisioning developers (@openrouter-provisioning)
 extends_documentation_fragment:
   - openrouter.provisioning.connection
+  - openrouter.provisioning.key_listing
   - openrouter.provisioning.connection.ACTION_GROUP
   - openrouter.provisioning.attributes
   - openrouter.provisioning.attributes.INFO_MODULE
@@ -45,23 +46,6 @@ options:
       - O(name), O(name_prefix) and O(name_pattern) can be combined; a key must pass each one given.
       - The filters apply after reading every page of the list, as OpenRouter can't filter keys by name.
     type: str
-  workspace_id:
-    description:
-      - List the keys of this workspace, given by its id or its slug. OpenRouter's default workspace is listed when not
-        given.
-      - A slug costs one request (C(GET /workspaces/<slug>)) to find its id; an id (a UUID) costs none. A slug that
-        names no workspace fails.
-    type: str
-  include_disabled:
-    description:
-      - Whether disabled keys are listed.
-    type: bool
-    default: true
-  include_expired:
-    description:
-      - Whether expired keys are listed.
-    type: bool
-    default: true
   current:
     description:
       - Also return RV(current), the metadata of the key in use (C(GET /key)).
