@@ -31,6 +31,10 @@ class Control:
     def requests(self) -> list[dict[str, Any]]:
         return self._call("GET", "/requests")["requests"]
 
+    def take_requests(self) -> list[dict[str, Any]]:
+        """The request log, cleared in the same call (no request slips in between the read and the clear)."""
+        return self._call("GET", "/requests?clear=true")["requests"]
+
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
 

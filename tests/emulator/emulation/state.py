@@ -74,7 +74,7 @@ class Emulator(KeysMixin, GuardrailsMixin, WorkspacesMixin, CatalogueMixin):
             self._key_routes() + self._guardrail_routes() + self._workspace_routes() + self._catalogue_routes()
         )
         self._control_routes = (
-            route(r"/requests", {"GET": lambda call: (200, {"requests": self._log}), "DELETE": self._clear_log}),
+            route(r"/requests", {"GET": self._read_log, "DELETE": self._clear_log}),
             route(r"/keys", {"GET": lambda call: (200, {"data": newest_first(self._keys)})}),
             route(r"/secrets", {"GET": lambda call: (200, {"secrets": self._issued})}),
             route(r"/reset", {"POST": self._reset}),
@@ -275,6 +275,14 @@ class Emulator(KeysMixin, GuardrailsMixin, WorkspacesMixin, CatalogueMixin):
         return 200, {"chaos": described}
 
     # --- the rest of the control interface --------------------------------------------------------------------
+
+    def _read_log(self, call: Call) -> tuple[int, Any]:
+        # ?clear=true reads and clears at once: one GET, so a playbook can take the log with the url lookup, in
+        # Ansible's own process, instead of two uri tasks that each start a module.
+        answer = {"requests": list(self._log)}
+        if call.query.get("clear") == "true":
+            self._log.clear()
+        return 200, answer
 
     def _clear_log(self, _call: Call) -> tuple[int, Any]:
         self._log.clear()

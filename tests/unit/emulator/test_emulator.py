@@ -590,6 +590,16 @@ def test_request_log(api, control, management_key):
     assert not control.requests()
 
 
+def test_the_log_can_be_taken_in_one_read(api, control):
+    create(api)
+    api("GET", "/keys")
+    assert [(entry["method"], entry["path"]) for entry in control.take_requests()] == [
+        ("POST", "/keys"),
+        ("GET", "/keys"),
+    ]
+    assert control.take_requests() == [] and control.requests() == []
+
+
 def test_secrets_lists_every_issued_secret(api, control):
     created = create(api)
     seeded = control.seed(count=2)
