@@ -4,13 +4,13 @@
 #
 #   make test                   everything: sanity, units, integration for each ansible-core, lint, docs-check,
 #                               release-check
-#   make sanity|units|integration [CORE="2.17 2.19"] [UNIT_ARGS="-k emulator -x"]
+#   make sanity|units|integration [CORE="2.17 2.19"] [UNIT_ARGS="-k secret -x"]
 #                               one kind of session, for all or some ansible-core versions
 #   make lint                   ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint, ruff
 #   make venvs                  only build the venvs
 #   make lock                   re-pin tests/requirements/*.txt from the *.in files
 #   make clean                  remove the venvs and tests/output
-# One session by hand: make nox ARGS=-l, then make nox ARGS="-s units-2.19 -- -k emulator"
+# One session by hand: make nox ARGS=-l, then make nox ARGS="-s units-2.19 -- -k secret"
 
 HARNESS := python3 scripts/harness.py
 

@@ -1,7 +1,7 @@
 """The offline test matrix as nox sessions: `nox -l` lists them, `make test` runs them all in parallel lanes.
 
 Run one alone (each works on its own fresh copy of the collection, so any of them can run at the same time):
-    make units CORE=2.19            or  python3 scripts/harness.py nox -s units-2.19 -- -k emulator -x
+    make units CORE=2.19            or  python3 scripts/harness.py nox -s units-2.19 -- -k secret -x
     python3 scripts/harness.py nox -l   (the list)
     python3 scripts/harness.py nox -s sanity-2.19 -- --test pylint
     python3 scripts/harness.py nox -s lint -- ruff   (only the checks whose name starts with "ruff")
@@ -37,6 +37,10 @@ INTEGRATION_RUNS = [(core, "", {}) for core in CORES] + [
 # what they exercise doesn't change between neighbouring cores: they run on the oldest and newest core, both paths,
 # and the cores between run every other target. That keeps `make test` within its time on a 2-core machine.
 SCENARIO_TARGETS = ("api_keys_role_interrupt", "docs_examples", "reliability_concurrency", "secret_hygiene")
+# Likewise the unit tests of the emulator, of the HTTP client under faults and of the request counts: they drive the
+# modules through the same few ansible-core entry points that tests/unit/plugins covers on every core, so the cores
+# between the oldest and newest skip them.
+SCENARIO_UNITS = ("tests/unit/emulator", "tests/unit/performance", "tests/unit/reliability")
 
 
 @contextlib.contextmanager
@@ -85,6 +89,8 @@ def units(session, core):
         # collections/ symlink farm, which ansible-test sanity rejects. Two xdist workers: many tests wait (retry
         # back-offs, timeouts, the emulator), so two at a time halve the wall time at no cost in CPU.
         pytest = ["-m", "pytest", "--ansible-unit-inject-only", "-p", "no:cacheprovider", "-ra", "-n", "2"]
+        if core not in (CORES[0], CORES[-1]):
+            pytest += ["--ignore=" + path for path in SCENARIO_UNITS]
         pytest += session.posargs
         session.run(bindir / "python", *pytest, "tests/unit", env=env)
 
@@ -139,7 +145,8 @@ def declare(kind, core, run, doc, suffix="", **kwargs):
 for _core in CORES:
     _python = "Python " + harness.CORE_PYTHON[_core]
     declare("sanity", _core, sanity, "ansible-test sanity on ansible-core %s, %s." % (_core, _python))
-    declare("units", _core, units, "pytest tests/unit on ansible-core %s, %s." % (_core, _python))
+    _which = "every test" if _core in (CORES[0], CORES[-1]) else "every test but " + ", ".join(SCENARIO_UNITS)
+    declare("units", _core, units, "pytest tests/unit (%s) on ansible-core %s, %s." % (_which, _core, _python))
 for _core, _suffix, _settings in INTEGRATION_RUNS:
     _doc = "ansible-test integration, %s, on ansible-core %s %s." % (
         "every target" if _core in (CORES[0], CORES[-1]) else "every target but the scenario ones",

@@ -25,7 +25,7 @@ Each session's log goes to tests/output/nox/<session>.log; a summary with wall a
 Usage: python3 scripts/harness.py run [--core 2.19 ...] [STEP ...] [-- PYTEST_ARGS]
            STEP: test (the default: everything), sanity, units, integration, lint, docs-check, release-check
        python3 scripts/harness.py venv core-2.19|tools|nox  build or reuse it; print its bin directory
-       python3 scripts/harness.py nox [NOX_ARGS]          run nox on noxfile.py, e.g. nox -s units-2.19 -- -k emulator
+       python3 scripts/harness.py nox [NOX_ARGS]          run nox on noxfile.py, e.g. nox -s units-2.19 -- -k secret
        python3 scripts/harness.py venvs                   build or reuse every venv this machine can have
        python3 scripts/harness.py tree DIR                copy the collection under DIR; print its root
        python3 scripts/harness.py lock|clean              re-pin tests/requirements/*.txt | remove venvs, output
