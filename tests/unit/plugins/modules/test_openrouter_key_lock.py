@@ -16,7 +16,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils import loc
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask, default_lock_timeout
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, key, listing, sent
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, MANAGEMENT_KEY, key, listing, sent
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,13 @@ def test_a_run_by_name_locks_in_the_user_s_own_lock_directory(run, http, private
     listing(http, [key(2, name="svc")])
     assert not run(main, name="svc")["changed"]
     directory = private_tmp / ("openrouter-provisioning-%d" % os.geteuid())
-    assert os.listdir(str(directory)) == [locks.lock_file_name(API, None, "svc")]
+    # The name's lock, and the account's generation (listing_cache.py).
+    assert sorted(os.listdir(str(directory))) == sorted(
+        [
+            locks.lock_file_name(API, None, "svc"),
+            locks.generation_file_name(API, OpenRouterClient(API, MANAGEMENT_KEY).key_fingerprint),
+        ]
+    )
 
 
 def test_a_held_lock_fails_after_lock_timeout_naming_it_and_sends_nothing(run, http):
