@@ -7,6 +7,7 @@ __metaclass__ = type
 import collections
 import email.utils
 import errno
+import hashlib
 import ipaddress
 import json
 import random
@@ -253,6 +254,8 @@ class OpenRouterClient:
         self.retry_max_time = retry_max_time
         # The environment variable the management key came from, named in a 401 or 403.
         self.key_source = key_source
+        # Names the account (for the kept listings, listing_cache.py) without the key itself.
+        self.key_fingerprint = hashlib.sha256(management_key.encode("utf-8", "surrogatepass")).hexdigest()
         self._secrets = [management_key]
         self._sleep = sleep
         self._clock = clock

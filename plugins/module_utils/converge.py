@@ -15,7 +15,7 @@ __metaclass__ = type
 import contextlib
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan, predict
 
 
@@ -33,16 +33,32 @@ def get_record(client, resource, ref):
     return client.get_record(resource.record_path(ref))
 
 
-def records_named(client, resource, name, scope=None):
-    """Every record with exactly this name (within the scope), reading every page of the lookup's list."""
+def lookup_query(resource, scope=None):
+    """The query of the list a lookup by name reads (within the scope)."""
     query = dict(resource.list_query)
     if resource.scope:
         query[resource.scope] = scope
-    return [record for record in list_records(client, resource, query) if record.get(resource.name_field) == name]
+    return query
 
 
-def find(client, resource, ref=None, name=None, scope=None):
-    """Return (the record or None, identities of every record with the name when looked up by name, else None)."""
+def records_named(client, resource, name, scope=None, listings=None):
+    """Every record with exactly this name (within the scope), from every page of the lookup's list.
+
+    listings: the kept listings (listing_cache.Listings) to read it from while they are valid; None reads it live.
+    """
+    query = lookup_query(resource, scope)
+    if listings is None:
+        records = list_records(client, resource, query)
+    else:
+        records = listings.records(query, lambda: list_records(client, resource, query))
+    return [record for record in records if record.get(resource.name_field) == name]
+
+
+def find(client, resource, ref=None, name=None, scope=None, listings=None):
+    """Return (the record or None, identities of every record with the name when looked up by name, else None).
+
+    listings: see records_named.
+    """
     if ref:
         return get_record(client, resource, ref), None
     if resource.name_in_path:
@@ -51,7 +67,7 @@ def find(client, resource, ref=None, name=None, scope=None):
         if record is None or record.get(resource.name_field) != name:
             return None, set()
         return record, {record[resource.identity]}
-    matches = records_named(client, resource, name, scope)
+    matches = records_named(client, resource, name, scope, listings)
     if len(matches) > 1:
         raise PlanError(
             "%d %s are named %r: %s. Pass %s to choose one, or delete the extra %s."
@@ -76,6 +92,9 @@ class ResourceTask:
 
     # The query of the delete request (a workspace's confirmation), if any.
     delete_params = None
+    # The kept listings (listing_cache.Listings) the lookup by name reads and every write tells what it changed, or
+    # None to read every lookup live.
+    listings = None
 
     def __init__(self, client, resource, desired, state="present", ref=None, recreate="never", check_mode=False):
         self.client = client
@@ -101,7 +120,7 @@ class ResourceTask:
 
     def lookup(self):
         """Find the record: (the record or None, the identities bearing the name when looked up by name, else None)."""
-        return find(self.client, self.resource, self.ref, self.name, self.scope)
+        return find(self.client, self.resource, self.ref, self.name, self.scope, self.listings)
 
     def before_plan(self, current):
         """Adjust self.desired once the current record (or None) is known, before each plan; raise PlanError to stop."""
@@ -134,11 +153,41 @@ class ResourceTask:
     # The generic steps.
 
     def update(self, ref, patch):
-        return self.client.update_record(self.resource.record_path(ref), patch)
+        moved = bool(self.resource.scope) and self.resource.scope in patch
+        return self._write(
+            lambda: self.client.update_record(self.resource.record_path(ref), patch),
+            lambda record: self.listings.updated(record, moved),
+        )
 
     def delete(self, ref):
         """Delete a record; return False if it was already gone (a 404, including after a retried DELETE)."""
-        return self.client.delete_record(self.resource.record_path(ref), params=self.delete_params)
+        return self._write(
+            lambda: self.client.delete_record(self.resource.record_path(ref), params=self.delete_params),
+            lambda gone: self.listings.deleted(ref),
+        )
+
+    def _write(self, send, tell):
+        """Send a write, then tell the kept listings (if any) what it changed: tell(its answer), or, if it failed,
+        that it may have changed anything. A failure to tell them after the write is raised with the result so far."""
+        if self.listings is None:
+            return send()
+        try:
+            answer = send()
+        except BaseException:
+            try:
+                self.listings.unknown()
+            except ProvisioningError:
+                pass  # the write's own failure is the one to report; the kept listings are dropped already
+            raise
+        try:
+            tell(answer)
+        except ProvisioningError as exc:
+            raise ProvisioningError(
+                "%s The %s was written all the same, as this result shows; fix that before running the task again."
+                % (exc, self.resource.label),
+                self.result,
+            ) from exc
+        return answer
 
     def _decide(self, current):
         """Plan for this record; the result reports the plan's change and diff, and a plan that fails raises them."""
@@ -162,7 +211,11 @@ class ResourceTask:
         elif step.action == "update":
             self.result[key] = self._update(current, step)
         else:
-            self.result[key] = self.create(step.body, named_before)
+            scope = step.body.get(resource.scope) if resource.scope else None
+            self.result[key] = self._write(
+                lambda: self.create(step.body, named_before),
+                lambda record: self.listings.created(lookup_query(resource, scope), record),
+            )
             new_ref = self.result[key][resource.identity]
             if step.action == "replace":
                 self.result["previous_" + resource.identity] = current[resource.identity]

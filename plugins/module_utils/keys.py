@@ -24,6 +24,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     records_named,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
+from ansible_collections.openrouter.provisioning.plugins.module_utils.listing_cache import Listings
 from ansible_collections.openrouter.provisioning.plugins.module_utils.locks import lock_directory, name_lock
 from ansible_collections.openrouter.provisioning.plugins.module_utils.private_dirs import check_own_file
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
@@ -260,6 +261,8 @@ class KeyTask(ResourceTask):
         self.lock_timeout = lock_timeout
         if lock_timeout is None:
             self.lock_timeout = default_lock_timeout(client.retry_max_time, client.timeout)
+        # A loop's lookups by name share one listing (listing_cache.py); the lost-create recovery reads live.
+        self.listings = Listings(client.api_url, client.key_fingerprint, KEY.identity)
         self.step = None
         self.secret = None  # the new key's secret, from the moment the create answers
         self._previous_secret = None

@@ -19,6 +19,12 @@ How long a run waits
     At most ``lock_timeout`` seconds (``DEFAULT_LOCK_TIMEOUT`` unless the caller passes another), trying every few
     tens of milliseconds; then it fails, saying that another run on this machine holds the lock. Without ``fcntl``
     (not POSIX), there is no lock.
+
+The account's generation
+    Next to the locks, one small file per (api_url, management key) holds a counter that every write of a key on this
+    machine raises by one (bump_generation), so a process can tell whether a listing it kept is still the account's
+    (listing_cache.py). Its name is a SHA-256 of the API URL and the key's fingerprint, never the key; it is opened,
+    checked and created like a lock file, and read and written only under its flock, held for microseconds.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -50,6 +56,11 @@ FIX = "set TMPDIR to a directory of your own"
 LOCK_FLAGS = os.O_RDONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+GENERATION_FLAGS = LOCK_FLAGS & ~os.O_RDONLY | os.O_RDWR
+# The generation's flock is held for a read and a write of a few bytes: a longer wait means a stopped process.
+GENERATION_WAIT = 30.0
+
+
 class LockError(ProvisioningError):
     """The name lock can't be taken: its files are unsafe, or another run held it for longer than lock_timeout."""
 
@@ -65,11 +76,11 @@ def lock_file_name(api_url, workspace_id, name):
     return "%s.lock" % digest.hexdigest()[:2]
 
 
-def _open_lock_file(directory, file_name):
+def _open_lock_file(directory, file_name, flags=LOCK_FLAGS):
     path = os.path.join(directory, file_name)
     dir_fd = open_private_dir(directory, LockError, FIX, create=True)
     try:
-        fd = os.open(file_name, LOCK_FLAGS, 0o600, dir_fd=dir_fd)
+        fd = os.open(file_name, flags, 0o600, dir_fd=dir_fd)
     except OSError as err:
         try:
             info = os.stat(file_name, dir_fd=dir_fd, follow_symlinks=False)
@@ -88,7 +99,7 @@ def _open_lock_file(directory, file_name):
     return path, fd
 
 
-def _acquire(path, fd, lock_timeout, clock, sleep):
+def _acquire(path, fd, lock_timeout, clock, sleep, held="for this key name", fix="raise lock_timeout"):
     deadline = clock() + lock_timeout
     pause = FIRST_POLL
     while True:
@@ -102,8 +113,8 @@ def _acquire(path, fd, lock_timeout, clock, sleep):
         left = deadline - clock()
         if left <= 0:
             raise LockError(
-                "Another run on this machine has held the lock %s for this key name for more than %s seconds "
-                "(lock_timeout). Wait for that run to finish, or raise lock_timeout." % (path, lock_timeout)
+                "Another run on this machine has held the lock %s %s for more than %s seconds (lock_timeout). Wait for "
+                "that run to finish, or %s." % (path, held, lock_timeout, fix)
             )
         sleep(min(pause, left))
         pause = min(pause * 2, LONGEST_POLL)
@@ -128,3 +139,47 @@ def name_lock(api_url, workspace_id, name, lock_timeout=DEFAULT_LOCK_TIMEOUT, cl
         yield
     finally:
         os.close(fd)  # closing the only descriptor releases the lock
+
+
+def generation_file_name(api_url, key_fingerprint):
+    """The generation file of an account: a digest of the API URL and the management key's fingerprint."""
+    digest = hashlib.sha256(("generation\0%s\0%s" % (api_url, key_fingerprint)).encode("utf-8", "surrogatepass"))
+    return "%s.generation" % digest.hexdigest()[:32]
+
+
+def _generation(api_url, key_fingerprint, change):
+    """Under the generation file's flock: read its stamp (device, inode, count), write change(count) if change is
+    given, and return the stamp read. A file made anew (a cleaned TMPDIR) has a new inode, so no stamp taken of the
+    old one matches it. None without fcntl."""
+    if fcntl is None:
+        return None
+    path, fd = _open_lock_file(lock_directory(), generation_file_name(api_url, key_fingerprint), GENERATION_FLAGS)
+    try:
+        _acquire(path, fd, GENERATION_WAIT, time.monotonic, time.sleep, "of the key list's generation", FIX)
+        info = os.fstat(fd)
+        try:
+            count = int(os.pread(fd, 32, 0) or b"0")
+        except ValueError:
+            count = -1  # not a count we wrote: it matches no stamp, and the next write makes it 0
+        if change is not None:
+            text = b"%d\n" % change(count)
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+        return info.st_dev, info.st_ino, count
+    except OSError as err:
+        raise LockError("Can't read or write %s: %s. Fix that, or %s." % (path, os_error_text(err), FIX)) from err
+    finally:
+        os.close(fd)
+
+
+def read_generation(api_url, key_fingerprint):
+    """The account's generation stamp on this machine (None without fcntl); see _generation."""
+    return _generation(api_url, key_fingerprint, None)
+
+
+def bump_generation(api_url, key_fingerprint):
+    """Raise the account's generation by one; return (the stamp before, the stamp after) (None without fcntl)."""
+    before = _generation(api_url, key_fingerprint, lambda count: count + 1)
+    if before is None:
+        return None, None
+    return before, before[:2] + (before[2] + 1,)

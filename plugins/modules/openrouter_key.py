@@ -223,6 +223,12 @@ notes:
     create the same key twice. The lock files are per user, and two names can share one (there are 256), so a run may
     now and then wait for a run of another name. This protection ends at the machine's edge and at the user; don't
     manage the same key by name from several machines or users at once.
+  - B(One listing per loop.) When the task runs on the controller in-process, all items of its loop run in one
+    process, and their lookups by name share one listing of the keys, updated with each write of the loop, so N creates
+    cost one listing and N POSTs. A write of a key by this module in any other process on this machine (as the same
+    user) makes the next lookup list again. Changes made elsewhere (another machine, OpenRouter's web site, another
+    client) are seen only once the listing is read again, at the latest 60 seconds after it was read. On the module
+    path each item lists.
   - If anything fails after the create (for example the PATCH that disables a new key), the module fails, but the new
     key's secret is already in O(secret_file), or in RV(secret), and the result carries RV(key.hash).
   - If a replacement can't delete the old key, it deletes the new key again, so the next run finds one key and replaces

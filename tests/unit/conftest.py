@@ -27,6 +27,13 @@ def _helpers():
     return helpers
 
 
+def _forget_listings():
+    """Drop the key listings kept in this process, as a new process starts without them."""
+    from ansible_collections.openrouter.provisioning.plugins.module_utils import listing_cache
+
+    listing_cache.forget()
+
+
 # --- modules in-process ---------------------------------------------------------------------------------------
 
 
@@ -46,7 +53,11 @@ def run(monkeypatch):
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
 
-    def run_module(main, check_mode=False, diff=False, **options):
+    def run_module(main, check_mode=False, diff=False, keep_listings=False, **options):
+        """keep_listings: run as the next item of a loop in the same worker, with the listings kept so far; else as
+        a process of its own (as the module path runs every item)."""
+        if not keep_listings:
+            _forget_listings()
         args = dict(management_key=helpers.MANAGEMENT_KEY, api_url=helpers.API, retries=0)
         args.update(options)
         args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
@@ -145,8 +156,10 @@ def loopback_only(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def lock_files_in_tmp_path(monkeypatch, tmp_path):
-    """The key module's lock files (one per API URL and name, never removed) go to the test's own directory."""
+    """The key module's lock files (one per API URL and name, never removed) go to the test's own directory, and no
+    listing kept by an earlier test's module run is used."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _forget_listings()
 
 
 @pytest.fixture

@@ -350,3 +350,65 @@ def test_openrouter_workspace_sends_the_floor_of_requests(run_emulated, control,
     ]
     assert result["changed"] == any(not call.startswith("GET") for call in calls)
     assert sent(control) == expected
+
+
+# A loop of openrouter_key tasks in one worker process (Ansible's loop on the in-process path): the lookups by name
+# share one listing, kept valid by the account's generation on this machine (listing_cache.py).
+LOOP = 20
+
+
+def run_in_loop(run_emulated, options):
+    """One item of a loop: a module run in the process of the items before it, with their kept listings."""
+    result = run_emulated(openrouter_key.main, keep_listings=True, **options)
+    assert not result["failed"], result["msg"]
+    return result
+
+
+@pytest.mark.parametrize("k", (0, 250))
+def test_a_loop_of_creates_by_name_lists_once_then_only_posts(run_emulated, control, k):
+    account(control, k)
+    for number in range(LOOP):
+        assert run_in_loop(run_emulated, dict(name="loop-%d" % number))["changed"]
+    assert sent(control) == list_pages(k) + ["POST /keys"] * LOOP
+
+
+def test_updates_and_deletes_by_hash_in_the_loop_keep_the_listing(run_emulated, control):
+    """The role's apply loop mixes them: an own write keeps the kept listing, changed as the write changed the list."""
+    key_hash = account(control, 5, TARGET)
+    run_in_loop(run_emulated, dict(name="loop-0"))
+    run_in_loop(run_emulated, dict(hash=key_hash, name="renamed"))
+    gone = run_in_loop(run_emulated, dict(name="loop-1"))["key"]["hash"]
+    run_in_loop(run_emulated, dict(hash=gone, state="absent"))
+    assert run_in_loop(run_emulated, dict(name="loop-1"))["changed"]
+    assert not run_in_loop(run_emulated, dict(name="renamed", limit=5))["changed"]
+    assert run_in_loop(run_emulated, dict(name=NAME))["changed"]  # its old name is free
+    calls = sent(control)
+    assert calls[:1] == list_pages(5) and calls.count(list_pages(5)[0]) == 1
+    assert [call.split()[0] for call in calls[1:]] == ["POST", "GET", "PATCH", "POST", "GET", "DELETE", "POST", "POST"]
+
+
+def test_a_write_by_another_process_between_items_makes_the_next_item_list_again(run_emulated, control, monkeypatch):
+    from ansible_collections.openrouter.provisioning.plugins.module_utils import listing_cache
+
+    account(control, 0)
+    ours = {}
+    monkeypatch.setattr(listing_cache, "_KEPT", ours)
+    run_in_loop(run_emulated, dict(name="loop-0"))
+    # Another fork of this machine creates the name our next item asks for.
+    monkeypatch.setattr(listing_cache, "_KEPT", {})
+    theirs = run_in_loop(run_emulated, dict(name="loop-1"))["key"]["hash"]
+    monkeypatch.setattr(listing_cache, "_KEPT", ours)
+    control.clear_requests()
+    result = run_in_loop(run_emulated, dict(name="loop-1"))
+    assert not result["changed"] and result["key"]["hash"] == theirs
+    run_in_loop(run_emulated, dict(name="loop-2"))
+    assert sent(control) == list_pages(0) + ["POST /keys"]
+
+
+def test_a_name_created_earlier_in_the_loop_is_found_and_never_created_twice(run_emulated, control):
+    account(control, 0)
+    first = run_in_loop(run_emulated, dict(name="loop-0", limit=5))
+    again = run_in_loop(run_emulated, dict(name="loop-0", limit=5))
+    assert not again["changed"] and again["key"]["hash"] == first["key"]["hash"]
+    assert [key["name"] for key in control.keys()] == ["loop-0"]
+    assert sent(control) == list_pages(0) + ["POST /keys"]

@@ -18,6 +18,7 @@ from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.parameters import PASS_VARS
 
 from ansible_collections.openrouter.provisioning.plugins.action.openrouter_key import ActionModule as KeyAction
+from ansible_collections.openrouter.provisioning.plugins.module_utils import listing_cache
 from ansible_collections.openrouter.provisioning.plugins.module_utils.common import ModuleDefinition
 from ansible_collections.openrouter.provisioning.plugins.modules import openrouter_key, openrouter_key_info
 from ansible_collections.openrouter.provisioning.plugins.plugin_utils import in_process
@@ -79,6 +80,7 @@ def compare(capsys, module, args, check_mode=False, diff=False, inject=True, env
     """Run the module's main() and the in-process path on the same arguments; return both results, normalised."""
     module_output(module, args, check_mode, diff, inject)
     printed = json.loads(capsys.readouterr().out)
+    listing_cache.forget()  # the two runs stand for two processes
     in_worker = module_result(
         module.DEFINITION,
         FQCN,

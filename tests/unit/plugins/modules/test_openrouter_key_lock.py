@@ -12,11 +12,20 @@ import tempfile
 
 import pytest
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils import locks
+from ansible_collections.openrouter.provisioning.plugins.module_utils import listing_cache, locks
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask, default_lock_timeout
 from ansible_collections.openrouter.provisioning.plugins.modules.openrouter_key import main
-from ansible_collections.openrouter.provisioning.tests.unit.helpers import API, key, listing, sent
+from ansible_collections.openrouter.provisioning.tests.unit.helpers import (
+    API,
+    HASH,
+    MANAGEMENT_KEY,
+    SECRET,
+    created,
+    key,
+    listing,
+    sent,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +38,13 @@ def test_a_run_by_name_locks_in_the_user_s_own_lock_directory(run, http, private
     listing(http, [key(2, name="svc")])
     assert not run(main, name="svc")["changed"]
     directory = private_tmp / ("openrouter-provisioning-%d" % os.geteuid())
-    assert os.listdir(str(directory)) == [locks.lock_file_name(API, None, "svc")]
+    # The name's lock, and the account's generation (listing_cache.py).
+    assert sorted(os.listdir(str(directory))) == sorted(
+        [
+            locks.lock_file_name(API, None, "svc"),
+            locks.generation_file_name(API, OpenRouterClient(API, MANAGEMENT_KEY).key_fingerprint),
+        ]
+    )
 
 
 def test_a_held_lock_fails_after_lock_timeout_naming_it_and_sends_nothing(run, http):
@@ -50,3 +65,19 @@ def test_the_default_lock_timeout_follows_the_retry_bounds():
     task = KeyTask(OpenRouterClient(API, "k", timeout=10.0, retry_max_time=20.0), {"name": "svc"})
     assert task.lock_timeout == 100.0
     assert KeyTask(OpenRouterClient(API, "k"), {"name": "svc"}, lock_timeout=2.5).lock_timeout == 2.5
+
+
+def test_a_generation_that_can_t_be_raised_after_a_create_fails_with_the_secret(run, http, monkeypatch):
+    """Other processes must learn of the create (listing_cache.py); if they can't, the run fails, keeping the secret."""
+
+    def unwritable(*args):
+        raise locks.LockError("Can't read or write the generation file: Input/output error.")
+
+    listing(http, [])
+    created(http)
+    monkeypatch.setattr(listing_cache, "bump_generation", unwritable)
+    result = run(main, name="svc")
+    assert result["failed"] and result["secret"] == SECRET and result["key"]["hash"] == HASH
+    assert (
+        result["msg"].startswith("Can't read or write the generation file") and "written all the same" in result["msg"]
+    )
