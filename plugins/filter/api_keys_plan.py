@@ -316,7 +316,7 @@ def _wanted_guardrails(checked, guardrails):
     """{name: the guardrail id each present item that gives guardrail wants, None for none}; raises naming every
     item whose guardrail matches no guardrail of `guardrails`, or several."""
     wanted, errors = {}, []
-    for label, item, _ in checked:
+    for label, item, _wanted in checked:
         ref = item.get("guardrail")
         if ref is None or (item.get("state") or "present") != "present":
             continue
