@@ -27,8 +27,8 @@ options:
   desired:
     description:
       - The desired keys. Each item has O(openrouter.provisioning.openrouter_key#module:name) and optionally
-        C(state), C(limit), C(limit_reset), C(include_byok_in_limit), C(disabled), C(expires_at) and C(recreate),
-        with the meanings they have in M(openrouter.provisioning.openrouter_key).
+        C(state), C(limit), C(limit_reset), C(include_byok_in_limit), C(disabled), C(expires_at), C(recreate) and
+        C(guardrail), with the meanings they have in M(openrouter.provisioning.openrouter_key).
       - Every item is checked before any is planned. A bad item, or a name given twice, fails with a message that names
         each bad item by its index (as C(openrouter_api_keys[N])), its name and the field.
     type: list
@@ -83,6 +83,20 @@ options:
     description: The most keys O(rotate_missing) may rotate in one plan; more fails, listing them.
     type: int
     default: 5
+  guardrails:
+    description:
+      - The guardrails of the keys' workspace, as
+        RV(openrouter.provisioning.openrouter_guardrail_info#module:guardrails) returns them, to find the guardrail
+        that each item's C(guardrail) names by id or by name. An item whose C(guardrail) matches none of them, or
+        several, fails the plan before any change, naming the item.
+      - When not given, each C(guardrail) is taken as an id as it is written.
+      - When an item gives C(guardrail), O(_input) must come from M(openrouter.provisioning.openrouter_key_info) with
+        O(openrouter.provisioning.openrouter_key_info#module:include_guardrail=true), so that each key carries
+        C(guardrail_id). A key whose C(guardrail_id) is the one wanted needs no change; an empty C(guardrail) wants
+        none.
+    type: list
+    elements: dict
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -99,6 +113,9 @@ _value:
     - Each has C(name), C(action), C(diff) (C(before) and C(after)), C(options), the options to pass to
       M(openrouter.provisioning.openrouter_key) (with C(hash) for a key that exists), and C(line), the entry as one
       line of text (action, name, hash, and what changes).
+    - For an item that gives C(guardrail), C(diff) has C(guardrail_id), and C(options) has C(guardrail) (the id, or
+      an empty string to remove the key from its guardrail) only when the key's guardrail must change, so that the
+      module reads the assignments only then.
     - The actions V(create), V(update), V(replace) and V(delete) are to be applied. V(fail) (several keys bear the
       name; C(reason) and C(hashes)) and V(missing_secret) (its C(secret_file) is missing) are reported, not applied.
   type: list
@@ -115,7 +132,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, ROLE_ITEM_FIELDS, role_item_spec
-from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import Plan, plan
 from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import (
     SecretFileError,
     case_collisions,
@@ -257,17 +274,23 @@ def _check_items(desired):
     return checked, errors
 
 
-def _line(entry):
-    """One line of the plan table: the action, the name, the hash of a key that exists, and what changes."""
+def _line(entry, names):
+    """One line of the plan table: the action, the name, the hash of a key that exists, and what changes.
+
+    names: {guardrail id: its name}, to show a guardrail as its name and id."""
+
+    def shown(field, value):
+        return "%s (%s)" % (names[value], value) if field == "guardrail_id" and value in names else value
+
     before, after = entry["diff"]["before"], entry["diff"]["after"]
     if entry["action"] == "update":
         detail = ", ".join(
-            "%s %s -> %s" % (field, before.get(field), after[field])
+            "%s %s -> %s" % (field, shown(field, before.get(field)), shown(field, after[field]))
             for field in after
             if field != "name" and before.get(field) != after[field]
         )
     elif entry["action"] == "create":
-        detail = ", ".join("%s %s" % (field, value) for field, value in after.items() if field != "name")
+        detail = ", ".join("%s %s" % (field, shown(field, value)) for field, value in after.items() if field != "name")
     elif entry["action"] == "missing_secret":
         detail = "no secret file %s" % entry["secret_file"]
     else:
@@ -281,12 +304,55 @@ def _line(entry):
     )
 
 
-def _entry(name, step, options, action=None, **extra):
+def _entry(name, step, options, action=None, names=None, **extra):
     entry = {"name": name, "action": action or step.action, "diff": step.diff}
     entry.update(extra)
     entry["options"] = options
-    entry["line"] = _line(entry)
+    entry["line"] = _line(entry, names or {})
     return entry
+
+
+def _wanted_guardrails(checked, guardrails):
+    """{name: the guardrail id each present item that gives guardrail wants, None for none}; raises naming every
+    item whose guardrail matches no guardrail of `guardrails`, or several."""
+    wanted, errors = {}, []
+    for label, item, _wanted in checked:
+        ref = item.get("guardrail")
+        if ref is None or (item.get("state") or "present") != "present":
+            continue
+        if not ref or guardrails is None:
+            wanted[item["name"]] = ref or None
+            continue
+        matches = [
+            guardrail.get("id") for guardrail in guardrails if ref in (guardrail.get("id"), guardrail.get("name"))
+        ]
+        if len(matches) == 1:
+            wanted[item["name"]] = matches[0]
+        else:
+            errors.append(
+                "%s: guardrail %r matches %s of the keys' workspace. Give the id or the exact name of one guardrail"
+                " there (openrouter_guardrail creates one), or an empty string for none."
+                % (label, ref, "the guardrails %s" % ", ".join(matches) if matches else "no guardrail")
+            )
+    if errors:
+        raise AnsibleFilterError(" ".join(errors))
+    return wanted
+
+
+def _under_guardrail(step, current, wanted, options):
+    """The step with the key's guardrail in its diff (an update where only the guardrail differs), and
+    options["guardrail"] set only when the module has to change the guardrail: for a new key, when it wants one."""
+    held = current.get("guardrail_id") if current and step.action != "create" else None
+    before, after = dict(step.before), dict(step.after, guardrail_id=wanted)
+    if step.action != "create":
+        before["guardrail_id"] = held
+    elif wanted is None:
+        after.pop("guardrail_id")
+    if wanted == held and step.action != "replace":
+        return Plan(step.action, before, after, step.body, step.patch)
+    if wanted is not None or step.action != "replace":
+        options["guardrail"] = wanted or ""
+    return Plan("update" if step.action == "none" else step.action, before, after, step.body, step.patch)
 
 
 def api_keys_plan(
@@ -300,6 +366,7 @@ def api_keys_plan(
     max_deletes=10,
     exclusive_scope="*",
     exclusive_allow_empty=False,
+    guardrails=None,
 ):
     checked, errors = _check_items(desired)
     try:
@@ -333,6 +400,20 @@ def api_keys_plan(
             check_secrets_dir(secrets_dir, "set openrouter_api_keys_secrets_dir to a directory of your own")
         except SecretFileError as exc:
             raise AnsibleFilterError("openrouter_api_keys_secrets_dir: %s" % exc) from None
+    if guardrails is not None and (
+        not isinstance(guardrails, list) or not all(isinstance(guardrail, Mapping) for guardrail in guardrails)
+    ):
+        raise AnsibleFilterError(
+            "guardrails must be the list of guardrails openrouter_guardrail_info returns, got %r." % (guardrails,)
+        )
+    wanted_guardrails = _wanted_guardrails(checked, guardrails)
+    if wanted_guardrails and any("guardrail_id" not in record for record in existing):
+        raise AnsibleFilterError(
+            "%s give guardrail, but the existing keys carry no guardrail_id: read them with openrouter_key_info and"
+            " include_guardrail: true."
+            % ", ".join(label for label, item, wanted in checked if item["name"] in wanted_guardrails)
+        )
+    names = dict((guardrail.get("id"), guardrail.get("name")) for guardrail in guardrails or [])
     by_name = {}
     for record in existing:
         by_name.setdefault(record.get("name"), []).append(record)
@@ -349,23 +430,26 @@ def api_keys_plan(
         if step.action == "fail":
             raise AnsibleFilterError("%s: %s" % (label, step.reason))
         options = dict(item)
+        options.pop("guardrail", None)
         if current:
             options["hash"] = current["hash"]
         path = secret_path(secrets_dir, name) if secrets_dir else None
         if path and current and state == "present" and step.action in ("none", "update") and not os.path.lexists(path):
             if not rotate_missing:
                 # Reported, and an update still runs: it keeps no secret.
-                changes.append(_entry(name, step, dict(options), "missing_secret", secret_file=path))
+                changes.append(_entry(name, step, dict(options), "missing_secret", names, secret_file=path))
             else:
                 rotations.append(name)
                 options["recreate"] = "always"
                 step = plan(KEY, current, wanted, state, "always")
+        if name in wanted_guardrails:
+            step = _under_guardrail(step, current, wanted_guardrails[name], options)
         if step.action in ("create", "replace"):
             unkept.append(label)
         if path and step.action in ("create", "replace", "delete"):
             options["secret_file"] = path
         if step.changed:
-            changes.append(_entry(name, step, options))
+            changes.append(_entry(name, step, options, names=names))
     if unkept and not secrets_dir and not return_secrets:
         raise AnsibleFilterError(
             "%s would create a key, and with no openrouter_api_keys_secrets_dir its secret would live only in a fact"

@@ -407,14 +407,33 @@ def converge_guardrail(client, params, check_mode):
 
 
 def with_guardrail(definition):
-    """openrouter_key's definition with the `guardrail` option on top of the key's own options and work."""
+    """openrouter_key's definition with the work of its `guardrail` option (keys.KEY_OPTIONS) on top of the key's."""
     work = definition.run
 
     def run(client, params, check_mode):
         return converge_key_under_guardrail(client, params, check_mode, work)
 
+    return ModuleDefinition(definition.argument_spec, run, definition.problems, **definition.validation)
+
+
+def with_guardrail_ids(definition):
+    """openrouter_key_info's definition with the `include_guardrail` option: each key read gets guardrail_id (or
+    None), from one paged read of the organization's key assignments, and none when no key was read."""
+    work = definition.run
+
+    def run(client, params, check_mode):
+        result = work(client, params, check_mode)
+        if params["include_guardrail"] and result.get("api_keys"):
+            holders = ASSIGNMENTS[0].holders(client)
+            for record in result["api_keys"]:
+                record["guardrail_id"] = holders.get(record.get("hash"))
+        return result
+
     return ModuleDefinition(
-        dict(definition.argument_spec, guardrail=dict(type="str")), run, definition.problems, **definition.validation
+        dict(definition.argument_spec, include_guardrail=dict(type="bool", default=False)),
+        run,
+        definition.problems,
+        **definition.validation,
     )
 
 

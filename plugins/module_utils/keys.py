@@ -88,6 +88,8 @@ KEY_OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     hash=dict(type="str", no_log=False),
     **KEY.option_spec(),
+    # The guardrail the key holds, by id or name ("" for none): its work is in guardrails.py (with_guardrail).
+    guardrail=dict(type="str"),
     # Write-only: OpenRouter keeps only its hash, so it can't be compared, and it is sent with a create only.
     external_api_key=dict(type="str", no_log=True),
     recreate=dict(type="str", choices=["never", "on_change", "always"], default="never"),
@@ -111,6 +113,7 @@ ROLE_ITEM_FIELDS = (
     "disabled",
     "expires_at",
     "recreate",
+    "guardrail",
 )
 
 

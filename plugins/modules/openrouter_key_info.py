@@ -46,6 +46,15 @@ options:
       - O(name), O(name_prefix) and O(name_pattern) can be combined; a key must pass each one given.
       - The filters apply after reading every page of the list, as OpenRouter can't filter keys by name.
     type: str
+  include_guardrail:
+    description:
+      - Add C(guardrail_id) to each key in RV(api_keys), the id of the guardrail the key holds, or V(null).
+      - This costs one more listing, paged, of the organization's key assignments
+        (C(GET /guardrails/assignments/keys)), whatever the number of keys, and none when no key matches.
+      - The role C(openrouter.provisioning.api_keys) reads its keys this way when one of its items gives C(guardrail).
+    type: bool
+    default: false
+    version_added: 0.2.0
   current:
     description:
       - Also return RV(current), the metadata of the key in use (C(GET /key)).
@@ -100,6 +109,15 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item.name }}"
 
+- name: Read every key with the id of the guardrail it holds
+  openrouter.provisioning.openrouter_key_info:
+    include_guardrail: true
+  register: governed_keys
+
+- name: List the keys that no guardrail governs
+  ansible.builtin.debug:
+    msg: "{{ governed_keys.api_keys | selectattr('guardrail_id', 'none') | map(attribute='name') | list }}"
+
 - name: Check the limit and usage of an ordinary API key, without listing keys
   openrouter.provisioning.openrouter_key_info:
     management_key: "{{ app_api_key }}"
@@ -113,6 +131,7 @@ api_keys:
   description:
     - The keys that match, newest first, from every page of the list. Never contains a secret.
     - Empty when O(hash) names no key. Not returned with O(list=false).
+    - With O(include_guardrail=true), each key also has C(guardrail_id), the id of the guardrail it holds, or null.
   returned: when O(list=true)
   type: list
   elements: dict
@@ -160,24 +179,28 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     ModuleDefinition,
     run_ansible_module,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import with_guardrail_ids
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import key_info_problems, read_keys
 from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
+# include_guardrail sits on top of the key listing (guardrails.py).
 DEFINITION = with_workspace_ref(
-    ModuleDefinition(
-        argument_spec=dict(
-            hash=dict(type="str", no_log=False),
-            name=dict(type="str"),
-            name_prefix=dict(type="str"),
-            name_pattern=dict(type="str"),
-            workspace_id=dict(type="str"),
-            include_disabled=dict(type="bool", default=True),
-            include_expired=dict(type="bool", default=True),
-            current=dict(type="bool", default=False),
-            list=dict(type="bool", default=True),
-        ),
-        run=read_keys,
-        problems=key_info_problems,
+    with_guardrail_ids(
+        ModuleDefinition(
+            argument_spec=dict(
+                hash=dict(type="str", no_log=False),
+                name=dict(type="str"),
+                name_prefix=dict(type="str"),
+                name_pattern=dict(type="str"),
+                workspace_id=dict(type="str"),
+                include_disabled=dict(type="bool", default=True),
+                include_expired=dict(type="bool", default=True),
+                current=dict(type="bool", default=False),
+                list=dict(type="bool", default=True),
+            ),
+            run=read_keys,
+            problems=key_info_problems,
+        )
     ),
     # A check run's key list of a workspace an earlier task would create: empty.
     predict=lambda params: {"changed": False, "api_keys": []},

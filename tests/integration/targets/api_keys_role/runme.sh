@@ -52,3 +52,17 @@ no_secret_shown safety.yml
 # 5. With a vault password, the secret files are Ansible Vault files that open to a working key.
 play vault.yml "$@"
 no_secret_shown vault.yml
+
+# 6. Items under guardrails: created, rerun, moved, removed, an unknown name refused; the plan and summary lines show it.
+play guardrail.yml "$@"
+grep -q 'created 10, updated 0, replaced 0, deleted 0, guardrails changed 10, unchanged 0, failed 0' <<< "${output}" ||
+    fail "the summary did not count the keys created under a guardrail"
+grep -Eq 'update +it-guarded-0 \([0-9a-f]{64}\): guardrail_id it-gr-team \([^)]*\) -> it-gr-other \(' <<< "${output}" ||
+    fail "the plan did not show a move by the guardrails' names"
+grep -Eq 'update +it-guarded-3 \([0-9a-f]{64}\): guardrail_id it-gr-team \([^)]*\) -> None' <<< "${output}" ||
+    fail "the plan did not show a removal"
+grep -q 'created 0, updated 5, replaced 0, deleted 0, guardrails changed 5, unchanged 5' <<< "${output}" ||
+    fail "the check run's summary did not predict the guardrail changes"
+grep -q 'created 0, updated 0, replaced 0, deleted 0, guardrails changed 0, unchanged 10' <<< "${output}" ||
+    fail "a rerun's summary is missing"
+no_secret_shown guardrail.yml

@@ -495,3 +495,119 @@ def test_each_entry_has_one_line_of_text_with_its_hash_and_what_changes(secrets_
         "missing_secret off (%s): no secret file %s/off.key" % (OFF["hash"], secrets_dir),
         "delete         stray (%s)" % record("stray", 9)["hash"],
     ]
+
+
+# --- guardrail -------------------------------------------------------------------------------------------------------
+TEAM, OTHER = "guardrail-team-id", "guardrail-other-id"
+GUARDRAILS = [{"id": TEAM, "name": "team"}, {"id": OTHER, "name": "other"}, {"id": "twin-1", "name": "twin"}]
+GUARDRAILS.append({"id": "twin-2", "name": "twin"})
+HELD = [dict(SVC, guardrail_id=TEAM), dict(OFF, guardrail_id=None)]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"name": "svc", "guardrail": TEAM},
+        {"name": "svc", "guardrail": "team"},
+        {"name": "svc", "guardrail": None},  # not managed
+        {"name": "off", "guardrail": ""},
+        {"name": "gone", "state": "absent", "guardrail": "team"},
+    ],
+)
+def test_a_key_that_holds_the_guardrail_wanted_gives_no_entry(item):
+    assert api_keys_plan(HELD, [item], guardrails=GUARDRAILS) == []
+
+
+@pytest.mark.parametrize(
+    "item, guardrail, before, after",
+    [
+        ({"name": "svc", "guardrail": "other"}, OTHER, TEAM, OTHER),
+        ({"name": "svc", "guardrail": OTHER}, OTHER, TEAM, OTHER),
+        ({"name": "svc", "guardrail": ""}, "", TEAM, None),
+        ({"name": "off", "guardrail": "team"}, TEAM, None, TEAM),
+    ],
+)
+def test_a_guardrail_that_differs_is_an_update_that_gives_the_module_its_id(item, guardrail, before, after):
+    [entry] = api_keys_plan(HELD, [item], guardrails=GUARDRAILS)
+    assert entry["action"] == "update"
+    assert entry["options"] == {"name": item["name"], "guardrail": guardrail, "hash": entry["options"]["hash"]}
+    assert entry["diff"] == {
+        "before": {"name": item["name"], "guardrail_id": before},
+        "after": {"name": item["name"], "guardrail_id": after},
+    }
+    shown = {TEAM: "team (%s)" % TEAM, OTHER: "other (%s)" % OTHER}
+    assert entry["line"].endswith("guardrail_id %s -> %s" % (shown.get(before), shown.get(after)))
+
+
+def test_a_key_with_other_changes_under_its_guardrail_leaves_the_guardrail_out_of_the_options():
+    [entry] = api_keys_plan(HELD, [{"name": "svc", "limit": 20, "guardrail": "team"}], guardrails=GUARDRAILS)
+    assert entry["options"] == {"name": "svc", "limit": 20, "hash": SVC["hash"]}
+    assert entry["diff"]["after"] == {"name": "svc", "limit": 20.0, "guardrail_id": TEAM}
+    assert entry["line"].endswith(": limit 10.0 -> 20.0")
+
+
+@pytest.mark.parametrize(
+    "guardrail, options, after",
+    [("team", {"guardrail": TEAM}, {"guardrail_id": TEAM}), ("", {}, {})],
+)
+def test_a_new_key_gets_its_guardrail_at_creation(guardrail, options, after):
+    [entry] = api_keys_plan(HELD, [{"name": "new", "guardrail": guardrail}], guardrails=GUARDRAILS, return_secrets=True)
+    assert entry["action"] == "create"
+    assert entry["options"] == dict({"name": "new"}, **options)
+    assert entry["diff"] == {"before": {}, "after": dict({"name": "new"}, **after)}
+    assert entry["line"] == "%-14s new%s" % ("create", ": guardrail_id team (%s)" % TEAM if options else "")
+
+
+@pytest.mark.parametrize("guardrail, options", [("team", {"guardrail": TEAM}), ("", {})])
+def test_a_replaced_key_gives_its_replacement_the_guardrail(guardrail, options):
+    [entry] = api_keys_plan(
+        HELD,
+        [{"name": "svc", "recreate": "always", "guardrail": guardrail}],
+        guardrails=GUARDRAILS,
+        return_secrets=True,
+    )
+    assert entry["action"] == "replace"
+    assert entry["options"] == dict({"name": "svc", "recreate": "always", "hash": SVC["hash"]}, **options)
+    assert entry["diff"]["before"]["guardrail_id"] == TEAM
+    assert entry["diff"]["after"]["guardrail_id"] == (TEAM if guardrail else None)
+
+
+def test_without_the_guardrail_listing_a_guardrail_is_taken_as_an_id():
+    assert api_keys_plan(HELD, [{"name": "svc", "guardrail": TEAM}]) == []
+    [entry] = api_keys_plan(HELD, [{"name": "off", "guardrail": OTHER}])
+    assert entry["options"]["guardrail"] == OTHER
+    assert entry["line"].endswith("guardrail_id None -> %s" % OTHER)
+
+
+def test_every_guardrail_that_matches_no_guardrail_or_several_fails_naming_the_item_and_the_option():
+    text = message(
+        HELD,
+        [
+            {"name": "svc", "guardrail": "nope"},
+            {"name": "off", "guardrail": "twin"},
+            {"name": "ok", "guardrail": "team"},
+        ],
+        guardrails=GUARDRAILS,
+        return_secrets=True,
+    )
+    assert "openrouter_api_keys[0] (svc): guardrail 'nope' matches no guardrail of the keys' workspace" in text
+    assert "openrouter_api_keys[1] (off): guardrail 'twin' matches the guardrails twin-1, twin-2" in text
+    assert "openrouter_api_keys[2]" not in text
+
+
+def test_guardrail_is_one_of_the_fields_an_item_takes():
+    text = message([], [{"name": "svc", "guardrails": "team"}])
+    assert "openrouter_api_keys[0] (svc): unknown field(s) guardrails; the fields are" in text
+    assert text.endswith("recreate, guardrail.")
+
+
+def test_keys_read_without_their_guardrail_are_refused_when_an_item_gives_one():
+    text = message(EXISTING, [{"name": "svc", "guardrail": "team"}], guardrails=GUARDRAILS)
+    assert "openrouter_api_keys[0] (svc) give guardrail, but the existing keys carry no guardrail_id" in text
+    assert "include_guardrail: true" in text
+    # Without an item that gives guardrail, keys read either way plan alike.
+    assert api_keys_plan(EXISTING, [{"name": "svc"}]) == api_keys_plan(HELD, [{"name": "svc"}]) == []
+
+
+def test_the_guardrails_must_be_a_list_of_guardrails():
+    assert "guardrails must be the list of guardrails" in message(HELD, [{"name": "svc"}], guardrails="team")

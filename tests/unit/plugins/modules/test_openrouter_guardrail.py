@@ -14,6 +14,7 @@ from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_guardrail,
     openrouter_guardrail_info,
     openrouter_key,
+    openrouter_key_info,
 )
 
 FULL = dict(
@@ -234,3 +235,16 @@ def test_a_key_takes_its_guardrail_by_name_moves_and_leaves(guardrail):
     assert guardrail(guardrail="", **key_options)[0]["changed"] is False
     missing, _calls = guardrail(guardrail="nobody", **key_options)
     assert missing["failed"] and "guardrail 'nobody' matches no guardrail in workspace" in missing["msg"]
+
+
+def test_key_info_gives_each_key_its_guardrail_id_from_one_read_of_the_assignments(guardrail):
+    team = guardrail(name="team")[0]["guardrail"]["id"]
+    for name, held in (("held", "team"), ("free", None)):
+        guardrail(openrouter_key.main, name=name, **({"guardrail": held} if held else {}))
+    info, calls = guardrail(openrouter_key_info.main, include_guardrail=True, check_mode=True)
+    assert dict((record["name"], record["guardrail_id"]) for record in info["api_keys"]) == {"held": team, "free": None}
+    assert calls == ["GET /keys", "GET /guardrails/assignments/keys"]
+    plain, calls = guardrail(openrouter_key_info.main)
+    assert all("guardrail_id" not in record for record in plain["api_keys"]) and calls == ["GET /keys"]
+    none, calls = guardrail(openrouter_key_info.main, name="nobody", include_guardrail=True)
+    assert none["api_keys"] == [] and calls == ["GET /keys"], "no key read, no assignments read"
