@@ -21,6 +21,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
+    UUID,
     Choice,
     Field,
     Flag,
@@ -454,15 +455,24 @@ def converge_key_under_guardrail(client, params, check_mode, converge_key):
 
 def _key_guardrail(client, result, ref, check_mode):
     record = result["key"]
-    held = ASSIGNMENTS[0].holders(client).get(record.get("hash")) if record.get("hash") else None
+    held = None
+    # An assignment moves a key from any guardrail it holds, so a key this run created (its diff has an empty before)
+    # needs no read of the assignments unless it is to hold none.
+    created = not (result.get("diff") or {}).get("before")
+    if record.get("hash") and not (ref and created):
+        held = ASSIGNMENTS[0].holders(client).get(record["hash"])
     wanted = ref or None
     if wanted and wanted != held:
         workspace_id = record.get("workspace_id")
-        matches = [
-            guardrail["id"]
-            for guardrail in list_records(client, GUARDRAIL, {"workspace_id": workspace_id})
-            if ref in (guardrail["id"], guardrail.get("name"))
-        ]
+        found = get_record(client, GUARDRAIL, ref) if UUID.match(ref) else None
+        if found and found.get("workspace_id") == workspace_id:
+            # An id (the role passes ids) costs one GET, not a listing of the workspace's guardrails.
+            in_workspace = [found]
+        else:
+            # A name, or an id that GET doesn't place in the key's workspace (null for the default one, say): the
+            # workspace's own listing decides.
+            in_workspace = list_records(client, GUARDRAIL, {"workspace_id": workspace_id})
+        matches = [guardrail["id"] for guardrail in in_workspace if ref in (guardrail["id"], guardrail.get("name"))]
         if len(matches) != 1:
             raise PlanError(
                 "guardrail %r matches %s in %s. Give the id or the name of one guardrail of the key's workspace."

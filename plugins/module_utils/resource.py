@@ -22,6 +22,9 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # A field left out of this mapping has no value the planner can predict for a new record.
 NOT_PREDICTED = object()
 
+# OpenRouter's ids of workspaces and guardrails: told from slugs and names by this shape alone.
+UUID = re.compile(r"^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+
 
 class Kind:
     """A plain value: given as is, compared with ==."""

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import itertools
-import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
@@ -31,6 +30,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
+    UUID,
     Field,
     Flag,
     Money,
@@ -40,8 +40,6 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     Text,
 )
 
-# A workspace's id; any other workspace reference is taken as its slug.
-WORKSPACE_ID = re.compile(r"^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # Widest first: OpenRouter requires each set limit to be strictly greater than the next set one.
 INTERVALS = ("lifetime", "monthly", "weekly", "daily")
 # The members add and remove requests take at most 100 user ids each.
@@ -117,7 +115,7 @@ WORKSPACE_OPTIONS["io_logging_api_key_ids"]["no_log"] = False
 
 def workspace_ref_problems(ref, option="workspace_id"):
     """Why a workspace given by id or slug can't be either, checked before any request."""
-    if not ref or WORKSPACE_ID.match(ref) or WORKSPACE.fields["slug"].kind.pattern.match(ref):
+    if not ref or UUID.match(ref) or WORKSPACE.fields["slug"].kind.pattern.match(ref):
         return []
     return [
         "%s must be a workspace's id (a UUID) or its slug (%s), got %r."
@@ -127,7 +125,7 @@ def workspace_ref_problems(ref, option="workspace_id"):
 
 def resolve_workspace_id(client, ref, option="workspace_id"):
     """The id of the workspace given by id or slug: an id as it is, with no request; a slug with one GET."""
-    if not ref or WORKSPACE_ID.match(ref):
+    if not ref or UUID.match(ref):
         return ref
     record = find(client, WORKSPACE, name=ref)[0]
     if record is None:

@@ -4,6 +4,8 @@
 # Create, rotate and fail with both modules and the role under -vvvv, ANSIBLE_DEBUG=1 and ANSIBLE_LOG_PATH, keep
 # everything Ansible wrote, then scan it for the management keys and every secret the emulator issued.
 set -eu
+# The module path as Ansible runs it by default (a temporary file per module), whose -vvvv output is scanned too.
+export ANSIBLE_PIPELINING=False
 source ../setup_emulator/emulator.sh
 HYGIENE_WRONG_KEY="sk-or-v1-wrong-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export HYGIENE_WRONG_KEY

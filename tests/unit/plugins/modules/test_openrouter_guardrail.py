@@ -237,6 +237,23 @@ def test_a_key_takes_its_guardrail_by_name_moves_and_leaves(guardrail):
     assert missing["failed"] and "guardrail 'nobody' matches no guardrail in workspace" in missing["msg"]
 
 
+def test_a_new_key_under_a_guardrail_by_id_costs_no_listing(guardrail, control):
+    team = guardrail(name="team")[0]["guardrail"]["id"]
+    created, calls = guardrail(openrouter_key.main, name="fresh", guardrail=team)
+    assert created["changed"] and created["key"]["guardrail_id"] == team
+    assert calls == [
+        "GET /keys",
+        "POST /keys",
+        "GET /guardrails/%s" % team,
+        "POST /guardrails/%s/assignments/keys" % team,
+    ], "a key created under a guardrail given by id: no read of the assignments, no listing of the guardrails"
+    workspace = control.seed_workspaces([{"slug": "elsewhere", "name": "Elsewhere"}])[0]["id"]
+    theirs = guardrail(name="theirs", workspace_id=workspace)[0]["guardrail"]["id"]
+    wrong, calls = guardrail(openrouter_key.main, name="fresh", guardrail=theirs)
+    assert wrong["failed"] and "guardrail %r matches no guardrail in workspace" % theirs in wrong["msg"]
+    assert reads_only(calls)
+
+
 def test_key_info_gives_each_key_its_guardrail_id_from_one_read_of_the_assignments(guardrail):
     team = guardrail(name="team")[0]["guardrail"]["id"]
     for name, held in (("held", "team"), ("free", None)):
