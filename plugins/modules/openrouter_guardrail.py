@@ -66,7 +66,11 @@ options:
     type: str
   workspace_id:
     description:
-      - The id of the workspace the guardrail belongs to; OpenRouter's default workspace when not given.
+      - The workspace the guardrail belongs to, given by its id or its slug. OpenRouter's default workspace is used when
+        not given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) per run to find its id; an id (a UUID) costs none. A slug
+        that names no workspace fails before any change; in check mode it is taken for a workspace an earlier task
+        would create, with a warning, and the guardrail is predicted to be created there.
       - Lookups by name search this workspace only, and O(keys) given by name are looked up in it.
       - Fixed at creation. When it differs from the existing guardrail's, the module fails and says so; it never
         replaces a guardrail silently.
@@ -280,6 +284,13 @@ EXAMPLES = r"""
     limit_usd: unlimited
     reset_interval: none
 
+- name: A guardrail in the workspace with the slug team-a
+  openrouter.provisioning.openrouter_guardrail:
+    name: team-a-monthly
+    workspace_id: team-a
+    limit_usd: 50
+    reset_interval: monthly
+
 - name: Delete a guardrail
   openrouter.provisioning.openrouter_guardrail:
     name: old-guardrail
@@ -370,12 +381,19 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails
     converge_guardrail,
     guardrail_problems,
 )
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
-DEFINITION = ModuleDefinition(
-    argument_spec=GUARDRAIL_OPTIONS,
-    run=converge_guardrail,
-    problems=guardrail_problems,
-    required_one_of=[("id", "name")],
+# A workspace slug is resolved to its id before the guardrail's own work (workspaces.py).
+DEFINITION = with_workspace_ref(
+    ModuleDefinition(
+        argument_spec=GUARDRAIL_OPTIONS,
+        run=converge_guardrail,
+        problems=guardrail_problems,
+        required_one_of=[("id", "name")],
+    ),
+    # A check run's guardrail in a workspace an earlier task would create: it would be created there too (or, absent,
+    # be nothing to delete).
+    predict=lambda params: {"changed": params["state"] == "present", "guardrail": {}},
 )
 
 

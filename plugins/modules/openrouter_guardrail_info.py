@@ -34,8 +34,12 @@ options:
     type: str
   workspace_id:
     description:
-      - List the guardrails of this workspace. OpenRouter's default workspace is listed when not given.
-      - Ignored with O(id).
+      - List the guardrails of this workspace, given by its id or its slug. OpenRouter's default workspace is listed
+        when not given.
+      - A slug costs one request (C(GET /workspaces/<slug>)) per run to find its id; an id (a UUID) costs none. A slug
+        that names no workspace fails before the listing; in check mode it is taken for a workspace an earlier task
+        would create, with a warning, and RV(guardrails) is empty.
+      - Ignored with O(id), apart from that lookup of a slug.
     type: str
   assignments:
     description:
@@ -62,6 +66,11 @@ EXAMPLES = r"""
   openrouter.provisioning.openrouter_guardrail_info:
     workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
   register: workspace_guardrails
+
+- name: Read the guardrails of the workspace with the slug team-a
+  openrouter.provisioning.openrouter_guardrail_info:
+    workspace_id: team-a
+  register: team_a_guardrails
 """
 
 RETURN = r"""
@@ -103,15 +112,21 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     run_ansible_module,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import read_guardrails
+from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
-DEFINITION = ModuleDefinition(
-    argument_spec=dict(
-        id=dict(type="str"),
-        name=dict(type="str"),
-        workspace_id=dict(type="str"),
-        assignments=dict(type="bool", default=False),
+# A workspace slug is resolved to its id before the listing (workspaces.py).
+DEFINITION = with_workspace_ref(
+    ModuleDefinition(
+        argument_spec=dict(
+            id=dict(type="str"),
+            name=dict(type="str"),
+            workspace_id=dict(type="str"),
+            assignments=dict(type="bool", default=False),
+        ),
+        run=read_guardrails,
     ),
-    run=read_guardrails,
+    # A check run's guardrail list of a workspace an earlier task would create: empty.
+    predict=lambda params: {"changed": False, "guardrails": []},
 )
 
 

@@ -21,6 +21,7 @@ import pytest
 from ansible_collections.openrouter.provisioning.plugins.filter.api_keys_plan import api_keys_plan
 from ansible_collections.openrouter.provisioning.plugins.modules import (
     openrouter_guardrail,
+    openrouter_guardrail_info,
     openrouter_key,
     openrouter_key_info,
     openrouter_workspace,
@@ -145,12 +146,16 @@ def test_openrouter_key_info_reads_each_page_once_or_one_key(run_emulated, contr
         pytest.param(openrouter_key.main, dict(name="perf-new"), id="key_create_by_name"),
         pytest.param(openrouter_key.main, dict(hash="{mover}"), id="key_move_by_hash"),
         pytest.param(openrouter_key_info.main, dict(name=NAME), id="key_info_by_name"),
+        pytest.param(openrouter_guardrail.main, dict(name=NAME), id="guardrail_unchanged_by_name"),
+        pytest.param(openrouter_guardrail.main, dict(name="perf-new"), id="guardrail_create_by_name"),
+        pytest.param(openrouter_guardrail_info.main, dict(name=NAME), id="guardrail_info_by_name"),
     ],
 )
-def test_a_workspace_slug_adds_one_get_to_the_requests_of_its_id(run_emulated, control, main, options):
+def test_a_workspace_slug_adds_one_get_to_the_requests_of_its_id(run_emulated, control, api, main, options):
     """Each path sends, given a workspace's slug, one GET /workspaces/<slug> and then what it sends given the id."""
     workspace = control.seed_workspaces([{"name": "Perf", "slug": "perf-ws"}])[0]["id"]
     control.seed(keys=[dict(TARGET, workspace_id=workspace)])
+    api("POST", "/guardrails", json={"name": NAME, "workspace_id": workspace})
     mover = control.seed(keys=[{"name": "perf-mover"}])[0]["hash"]
     options = dict((name, str(value).format(mover=mover)) for name, value in options.items())
     by_slug, by_id = [], []

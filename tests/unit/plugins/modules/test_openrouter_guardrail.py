@@ -265,3 +265,68 @@ def test_key_info_gives_each_key_its_guardrail_id_from_one_read_of_the_assignmen
     assert all("guardrail_id" not in record for record in plain["api_keys"]) and calls == ["GET /keys"]
     none, calls = guardrail(openrouter_key_info.main, name="nobody", include_guardrail=True)
     assert none["api_keys"] == [] and calls == ["GET /keys"], "no key read, no assignments read"
+
+
+# A workspace given by its slug: resolved to its id with one GET, as openrouter_key resolves it.
+@pytest.fixture
+def team(control):
+    return control.seed_workspaces([{"name": "Team A", "slug": "team-a"}])[0]
+
+
+def test_a_guardrail_created_by_slug_lands_in_that_workspace_and_a_rerun_only_reads(guardrail, control, team):
+    default = guardrail(name="budget")[0]["guardrail"]
+    created, calls = guardrail(name="budget", workspace_id="team-a", limit_usd=5, reset_interval="daily")
+    assert created["changed"] and not created["failed"]
+    assert created["guardrail"]["workspace_id"] == team["id"] and created["guardrail"]["id"] != default["id"]
+    assert calls == ["GET /workspaces/team-a", "GET /guardrails", "POST /guardrails"]
+    assert control.requests()[1]["query"]["workspace_id"] == team["id"]
+    assert control.requests()[-1]["body"]["workspace_id"] == team["id"]
+    assert sorted(record["workspace_id"] for record in control.state()["guardrails"].values()) == sorted(
+        [default["workspace_id"], team["id"]]
+    )
+    rerun_by_slug = guardrail(name="budget", workspace_id="team-a", limit_usd=5, reset_interval="daily")
+    rerun_by_id = guardrail(name="budget", workspace_id=team["id"], limit_usd=5, reset_interval="daily")
+    assert not rerun_by_slug[0]["changed"] and not rerun_by_id[0]["changed"]
+    assert rerun_by_slug[1] == ["GET /workspaces/team-a"] + rerun_by_id[1] and reads_only(rerun_by_slug[1])
+    assert not any(call.startswith("GET /workspaces") for call in rerun_by_id[1])
+    by_id = guardrail(id=created["guardrail"]["id"], workspace_id="team-a")[0]
+    assert not by_id["changed"] and not by_id["failed"], "the slug's id is the guardrail's workspace_id"
+
+
+def test_an_unknown_slug_fails_naming_the_option_with_no_write(guardrail, control):
+    result, calls = guardrail(name="budget", workspace_id="no-such-team")
+    assert result["failed"]
+    assert result["msg"].startswith("workspace_id 'no-such-team' is neither a workspace's id nor the slug")
+    # The 404 of the slug, confirmed as "missing" by GET /key, and nothing after it.
+    assert calls == ["GET /workspaces/no-such-team", "GET /key"]
+    assert control.state()["guardrails"] == {}
+
+
+def test_a_check_run_predicts_a_guardrail_in_a_workspace_an_earlier_task_would_create(guardrail, control):
+    result, calls = guardrail(name="budget", workspace_id="no-such-team", check_mode=True)
+    assert result["changed"] and not result.get("failed") and reads_only(calls)
+    assert result["guardrail"] == {}
+    assert any("'no-such-team' is neither" in warning for warning in result["warnings"])
+    absent = guardrail(name="budget", workspace_id="no-such-team", state="absent", check_mode=True)[0]
+    assert absent["changed"] is False and absent["warnings"]
+    info, calls = guardrail(openrouter_guardrail_info.main, workspace_id="no-such-team", check_mode=True)
+    assert info["guardrails"] == [] and info["warnings"] and reads_only(calls)
+    assert control.state()["guardrails"] == {}
+
+
+def test_info_by_slug_lists_that_workspace_s_guardrails(guardrail, team):
+    guardrail(name="elsewhere")
+    mine = guardrail(name="mine", workspace_id=team["id"])[0]["guardrail"]
+    info, calls = guardrail(openrouter_guardrail_info.main, workspace_id="team-a")
+    assert [record["id"] for record in info["guardrails"]] == [mine["id"]]
+    assert calls == ["GET /workspaces/team-a", "GET /guardrails"]
+    missing, calls = guardrail(openrouter_guardrail_info.main, workspace_id="no-such-team")
+    assert missing["failed"] and "workspace_id 'no-such-team' is neither" in missing["msg"]
+    assert calls == ["GET /workspaces/no-such-team", "GET /key"]
+
+
+@pytest.mark.parametrize("main", [openrouter_guardrail.main, openrouter_guardrail_info.main])
+def test_a_workspace_that_is_neither_an_id_nor_a_slug_fails_before_any_request(guardrail, main):
+    result, calls = guardrail(main, name="budget", workspace_id="Team A")
+    assert result["failed"] and calls == []
+    assert "workspace_id must be a workspace's id (a UUID) or its slug" in result["msg"]
