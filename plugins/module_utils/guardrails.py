@@ -456,9 +456,9 @@ def converge_key_under_guardrail(client, params, check_mode, converge_key):
 def _key_guardrail(client, result, ref, check_mode):
     record = result["key"]
     held = None
-    # An assignment moves a key from any guardrail it holds, so a key this run created (its diff has an empty before)
-    # needs no read of the assignments unless it is to hold none.
-    created = not (result.get("diff") or {}).get("before")
+    # An assignment moves a key from any guardrail it holds, so a key this run created (changed with an empty before,
+    # or a replacement) needs no read of the assignments unless it is to hold none.
+    created = result.get("changed") and (not (result.get("diff") or {}).get("before") or "previous_hash" in result)
     if record.get("hash") and not (ref and created):
         held = ASSIGNMENTS[0].holders(client).get(record["hash"])
     wanted = ref or None

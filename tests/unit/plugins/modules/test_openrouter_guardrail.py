@@ -330,3 +330,13 @@ def test_a_workspace_that_is_neither_an_id_nor_a_slug_fails_before_any_request(g
     result, calls = guardrail(main, name="budget", workspace_id="Team A")
     assert result["failed"] and calls == []
     assert "workspace_id must be a workspace's id (a UUID) or its slug" in result["msg"]
+
+
+def test_a_key_moved_to_another_workspace_still_holds_its_guardrail_by_id(guardrail, control):
+    team = guardrail(name="team")[0]["guardrail"]["id"]
+    key_hash = guardrail(openrouter_key.main, name="mover", guardrail=team)[0]["key"]["hash"]
+    elsewhere = control.seed_workspaces([{"slug": "elsewhere", "name": "Elsewhere"}])[0]["id"]
+    assert guardrail(openrouter_key.main, hash=key_hash, workspace_id=elsewhere)[0]["changed"]
+    kept, calls = guardrail(openrouter_key.main, hash=key_hash, guardrail=team)
+    assert kept["changed"] is False and kept["key"]["guardrail_id"] == team
+    assert calls == ["GET /keys/%s" % key_hash, "GET /guardrails/assignments/keys"]
