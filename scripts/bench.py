@@ -82,7 +82,7 @@ QUICK_OUTPUT = os.path.join(ROOT, "tests", "output", "bench")
 # The limits the converge section changes in its largest account.
 CHANGES = 5
 # A single command that takes longer than this (seconds) fails the bench rather than stall it.
-COMMAND_TIMEOUT = 600
+COMMAND_TIMEOUT = 900
 REQUEST_KINDS = ("list", "GET", "POST", "PATCH", "DELETE")
 # The tasks whose own time the bench takes from the playbook (tests/bench/noop.yml and uri_get.yml; the role).
 LOOP_TASK = "Read each key by hash"
