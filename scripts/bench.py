@@ -467,6 +467,18 @@ def section_listing(bench, runs, sizes):
     return {"runs": runs, "sizes": list(sizes), "samples": figures}
 
 
+# Writing secret files as openrouter_key does (write_secret: a temporary file, fsync, rename, fsync of the directory),
+# in a fresh interpreter, without Ansible: the seconds per file.
+WRITE_SECRETS = """
+import json, time
+from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import secret_path, write_secret
+started = time.perf_counter()
+for number in range(%(count)d):
+    write_secret(secret_path(%(folder)r, "bench-%%04d" %% number), "sk-or-v1-" + "0" * 64)
+print(json.dumps((time.perf_counter() - started) / %(count)d))
+"""
+
+
 def section_role(bench, runs, size):
     """The role creating size keys in an empty account, writing each secret to its file or returning the secrets.
 
@@ -498,7 +510,11 @@ def section_role(bench, runs, size):
             raise RuntimeError(
                 "the role (%s) wrote %d secret files for %d new keys" % (path, len(os.listdir(folder)), size)
             )
-    return {"runs": runs, "size": size, "samples": figures_of(samples)}
+    writes = []
+    for attempt in range(runs):
+        folder = os.path.join(bench.workdir, "written-%d" % attempt)
+        writes.append(bench.python(WRITE_SECRETS % {"count": size, "folder": folder}))
+    return {"runs": runs, "size": size, "samples": figures_of(samples), "write_file": statistics.median(writes)}
 
 
 # What the returned records alone take in memory, to tell the module's own share from the cost of returning them.
@@ -681,8 +697,10 @@ def derived(figures):
         ),
         "path_rows": rows,
         "paths_equal": all(ip == module for _name, _row, ip, module in rows),
-        # What writing the secret files adds to the role's apply loop, per key, against that loop's own time per key.
+        # What writing the secret files adds to the role's apply loop, per key, against that loop's own time per key;
+        # and what writing one file takes by itself.
         "file_ms_per_key": (files["task"] - returned["task"]) * 1000 / keys,
+        "write_ms": sections["role"]["write_file"] * 1000,
         "apply_ms_per_key": returned["task"] * 1000 / keys,
         "at_floor": all(
             create["role/%s/rerun" % path]["calls"] == {"list": 1}
