@@ -46,8 +46,10 @@ docs-check release-check:
 	@$(HARNESS) run $@
 
 # ---- The benchmark (scripts/bench.sh runs scripts/bench.py in a core venv) ----
-#   make bench [BENCH_CORE=2.21]   time the role, the modules and a uri playbook against the emulator
-#                               (about 10 minutes); writes docs/performance.json and renders docs/performance.md
+#   make bench [BENCH_CORE=2.21]   time the role, the modules (in-process and as module processes) and uri
+#                               playbooks against the emulator (about 11 minutes); writes docs/performance.json and
+#                               renders docs/performance.md
+#   make bench BENCH_QUICK=1    a smoke run: every command once at small sizes, written to tests/output/bench/
 #   make bench-render           re-render docs/performance.md from docs/performance.json (no measuring)
 
 .PHONY: bench bench-render
