@@ -148,6 +148,26 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - now)
 
 
+# The Date of the latest answer any client of this process received: the server's clock, not ours. A create's answer
+# can be lost, and a key found after it with the same name may be another's (keys.py): one created before this moment
+# was there before the create was sent.
+_SERVER_CLOCK = {}
+
+
+def server_clock():
+    """The Date header of the latest answer this process received, as an aware datetime, or None."""
+    return _SERVER_CLOCK.get("date")
+
+
+def _note_server_clock(value):
+    try:
+        moment = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        _SERVER_CLOCK["date"] = moment
+
+
 def backoff_delay(attempt, rand=random.random):
     """Jittered exponential backoff: half the step is fixed, the other half random, so clients spread out."""
     step = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
@@ -317,6 +337,7 @@ class OpenRouterClient:
             )
         except OpenRouterError as failure:
             return failed(failure)
+        _note_server_clock(response.headers.get("Date"))
         if 300 <= response.status_code < 400:
             return failed(self._redirect_error(response, method, path))
         if response.status_code in RETRY_STATUSES:

@@ -16,6 +16,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.client imp
     OpenRouterError,
     ResponseLost,
     redact,
+    server_clock,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.converge import (
     ResourceTask,
@@ -36,6 +37,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.resource i
     Resource,
     Text,
     Timestamp,
+    parse_timestamp,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import (
     SecretFileError,
@@ -54,6 +56,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.vault impo
 MIN_EXTERNAL_API_KEY = 32
 # The first wait for a create whose answer was lost; each next wait doubles, up to timeout in all.
 FIRST_LATE_CREATE_POLL = 0.5
+# Both created_at and the Date header count whole seconds, and may come from two servers' clocks.
+CLOCK_SLACK = 2.0
 SECRET_FILE_FIX = "set secret_file to a path in a directory that only you can write"
 
 KEY = Resource(
@@ -132,6 +136,15 @@ def default_lock_timeout(retry_max_time, timeout):
     create (timeout): 300 s with the default connection options.
     """
     return 3 * (retry_max_time + timeout) + timeout
+
+
+def _created_before(record, moment):
+    """Whether the record was created more than CLOCK_SLACK seconds before moment (None: unknown, so no)."""
+    try:
+        created = parse_timestamp("created_at", record.get("created_at"))
+    except ValueError:
+        return False
+    return moment is not None and (moment - created).total_seconds() > CLOCK_SLACK
 
 
 def _failure(message, result):
@@ -334,11 +347,12 @@ class KeyTask(ResourceTask):
             # Looked up by hash: note which keys bear the name now, to tell a lost create's orphan from them.
             named = set(self._orphans(body, ()))
         for attempt in (1, 2):
+            sent_after = server_clock()
             try:
                 record, secret = self.client.create_key(self.create_request(body))
                 break
             except ResponseLost as lost:
-                orphans = self._await_late_create(body, named)
+                orphans = self._await_late_create(body, named, sent_after)
                 for orphan in orphans:
                     # Its secret is gone with the response: the key is useless, so delete it and create again.
                     try:
@@ -429,29 +443,34 @@ class KeyTask(ResourceTask):
         self.result.pop("secret_file_encrypted", None)
         return ""
 
-    def _await_late_create(self, body, named):
+    def _await_late_create(self, body, named, sent_after):
         """The keys a lost create left behind.
 
         The create may still be on its way in (its answer timed out, say): look again after short, growing waits, up
         to as long again as we gave its answer (timeout), so a late key isn't left behind without its secret, while a
         key that is already there costs no wait, and one that lands soon costs seconds.
         """
-        orphans = self._orphans(body, named)
+        orphans = self._orphans(body, named, sent_after)
         waited, pause = 0.0, FIRST_LATE_CREATE_POLL
         while not orphans and waited < self.client.timeout:
             pause = min(pause, self.client.timeout - waited)
             self.client.pause(pause)
             waited += pause
             pause *= 2
-            orphans = self._orphans(body, named)
+            orphans = self._orphans(body, named, sent_after)
         return orphans
 
-    def _orphans(self, body, named):
-        """Keys with the name that appeared since the lookup: what a lost create may have left behind."""
+    def _orphans(self, body, named, sent_after=None):
+        """Keys with the name that appeared since the lookup: what a lost create may have left behind.
+
+        The lookup may be a listing kept from earlier in the loop (listing_cache.py), which misses a key created
+        elsewhere since; with sent_after, the server's time before the create was sent, a key created well before it
+        can't be the create's and is left alone.
+        """
         return [
             record["hash"]
             for record in records_named(self.client, KEY, body["name"], body.get("workspace_id"))
-            if record["hash"] not in named
+            if record["hash"] not in named and not _created_before(record, sent_after)
         ]
 
     def after_create(self, call, *args):

@@ -135,7 +135,7 @@ class Timestamp(Kind):
         self.future = future
 
     def normalize(self, name, value):
-        moment = self._parse(name, value)
+        moment = parse_timestamp(name, value)
         now = datetime.now(timezone.utc)
         if self.future and moment <= now:
             raise ValueError(
@@ -145,22 +145,23 @@ class Timestamp(Kind):
         return moment.strftime(TIMESTAMP_FORMAT)
 
     def read(self, value):
-        return self._parse("the API's timestamp", value).strftime(TIMESTAMP_FORMAT) if value else value
+        return parse_timestamp("the API's timestamp", value).strftime(TIMESTAMP_FORMAT) if value else value
 
-    @staticmethod
-    def _parse(name, value):
-        text = str(value).strip()
-        problem = (
-            "%s must be an ISO 8601 timestamp with a time zone, such as 2027-12-31T23:59:59Z "
-            "or 2027-12-31T23:59:59+02:00, got %r." % (name, value)
-        )
-        try:
-            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-        except ValueError:
-            raise ValueError(problem) from None
-        if moment.tzinfo is None or "T" not in text.upper():
-            raise ValueError(problem)
-        return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+def parse_timestamp(name, value):
+    """An ISO 8601 timestamp with a time zone, as an aware datetime in UTC to the second; a ValueError names `name`."""
+    text = str(value).strip()
+    problem = (
+        "%s must be an ISO 8601 timestamp with a time zone, such as 2027-12-31T23:59:59Z "
+        "or 2027-12-31T23:59:59+02:00, got %r." % (name, value)
+    )
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise ValueError(problem) from None
+    if moment.tzinfo is None or "T" not in text.upper():
+        raise ValueError(problem)
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def _canonical(value):

@@ -28,10 +28,11 @@ def _helpers():
 
 
 def _forget_listings():
-    """Drop the key listings kept in this process, as a new process starts without them."""
-    from ansible_collections.openrouter.provisioning.plugins.module_utils import listing_cache
+    """Drop the key listings and the server's clock kept in this process, as a new process starts without them."""
+    from ansible_collections.openrouter.provisioning.plugins.module_utils import client, listing_cache
 
     listing_cache.forget()
+    client._SERVER_CLOCK.clear()
 
 
 # --- modules in-process ---------------------------------------------------------------------------------------

@@ -11,12 +11,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from datetime import datetime, timezone
 
 import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
     KEY,
+    _created_before,
     default_lock_timeout,
     key_info_problems,
     key_problems,
@@ -154,3 +156,18 @@ def test_a_limit_that_differs_beyond_the_tolerance_is_patched(run, http):
     http.patch(API + "/keys/" + HASH, json={"data": key(1, name="svc", limit=0.31)})
     result = run(openrouter_key.main, name="svc", limit=0.31)
     assert result["changed"] and sent(http)[1] == ("PATCH", "/keys/" + HASH, {"limit": 0.31})
+
+
+@pytest.mark.parametrize(
+    "created_at, moment, before",
+    [
+        ("2026-12-01T11:59:57Z", datetime(2026, 12, 1, 12, tzinfo=timezone.utc), True),
+        ("2026-12-01T11:59:58Z", datetime(2026, 12, 1, 12, tzinfo=timezone.utc), False),  # within the clocks' slack
+        ("2026-12-01T12:00:05Z", datetime(2026, 12, 1, 12, tzinfo=timezone.utc), False),
+        ("2026-12-01T11:00:00Z", None, False),  # no Date seen: every key with the name may be the create's
+        ("yesterday", datetime(2026, 12, 1, 12, tzinfo=timezone.utc), False),
+        (None, datetime(2026, 12, 1, 12, tzinfo=timezone.utc), False),
+    ],
+)
+def test_only_a_key_created_well_before_the_create_was_sent_is_not_its_orphan(created_at, moment, before):
+    assert _created_before({"created_at": created_at}, moment) is before

@@ -171,6 +171,29 @@ def test_a_lost_create_response_deletes_the_orphan_and_creates_again(run, http):
     ]
 
 
+def test_a_lost_create_in_a_loop_leaves_alone_a_key_of_the_name_created_elsewhere_before_it(run, http):
+    # The loop's second item reads the listing kept by the first, which misses "svc", created on another machine since.
+    # Its create's answer is lost: of the keys named svc found then, the one created before the create was sent (by the
+    # server's clock, the Date of the last answer) is not this run's, so only the other is deleted as its orphan.
+    listing(http, [key(1)])
+    date = {"Date": "Tue, 01 Dec 2026 12:00:00 GMT"}
+    http.post(API + "/keys", status=201, json={"data": key(2, name="first"), "key": SECRET}, headers=date)
+    assert run(main, name="first")["changed"]
+    http.post(API + "/keys", body=requests.exceptions.ConnectionError("Connection aborted."))
+    elsewhere = key(7, name="svc", created_at="2026-12-01T11:59:30Z")
+    listing(http, [key(8, name="svc", created_at="2026-12-01T12:00:01Z"), elsewhere, key(2, name="first"), key(1)])
+    http.delete(API + "/keys/%064x" % 8, json={"deleted": True})
+    http.post(API + "/keys", status=201, json={"data": key(9, name="svc"), "key": SECRET})
+    result = run(main, name="svc", keep_listings=True)
+    assert result["changed"] and result["key"]["hash"] == "%064x" % 9
+    assert [call[:2] for call in sent(http)][2:] == [
+        ("POST", "/keys"),
+        ("GET", LIST % 0),
+        ("DELETE", "/keys/%064x" % 8),
+        ("POST", "/keys"),
+    ]
+
+
 def test_a_conflict_on_patch_reads_again_and_retries_once(run, http):
     http.get(API + "/keys/%064x" % 1, json={"data": key(1, limit=1.0)})
     http.patch(API + "/keys/%064x" % 1, status=409, json={"error": {"code": 409, "message": "Conflict"}})
