@@ -33,10 +33,28 @@ CORES = list(harness.CORE_PYTHON)
 INTEGRATION_RUNS = [(core, "", {}) for core in CORES] + [
     (core, "-module", {"openrouter_provisioning_in_process": False}) for core in (CORES[0], CORES[-1])
 ]
-# The scenario targets (whole playbooks of the docs, interrupts, 20 forks, -vvvv scans) cost most of the run's CPU, and
-# what they exercise doesn't change between neighbouring cores: they run on the oldest and newest core, both paths,
-# and the cores between run every other target. That keeps `make test` within its time on a 2-core machine.
+# Which targets each run takes, so that `make test` keeps within its time on a 2-core machine. In-process, the oldest
+# and newest core run every target, and the cores between run those that go through what changes from one core to the
+# next (the role's templating, the filter and lookup plugins, the action plugin): the other modules share that path.
+# On the module path both run the functional targets; the scenario targets (whole playbooks of the docs, interrupts,
+# 20 forks, -vvvv scans), which cost most of the CPU, run there on one of the two each, so every target runs both ways.
 SCENARIO_TARGETS = ("api_keys_role_interrupt", "docs_examples", "reliability_concurrency", "secret_hygiene")
+EVERY_CORE_TARGETS = ("api_keys_role", "keys_lookup", "openrouter_key")
+MODULE_PATH_SCENARIOS = {
+    CORES[0]: ("docs_examples", "secret_hygiene"),
+    CORES[-1]: ("api_keys_role_interrupt", "reliability_concurrency"),
+}
+
+
+def targets_of(core, module_path, targets):
+    """The targets an integration run on this core (on the module path, or in-process) takes, of all `targets`."""
+    if module_path:
+        return [t for t in targets if t not in SCENARIO_TARGETS or t in MODULE_PATH_SCENARIOS[core]]
+    if core in (CORES[0], CORES[-1]):
+        return list(targets)
+    return [t for t in targets if t in EVERY_CORE_TARGETS]
+
+
 # Likewise the unit tests of the emulator, of the HTTP client under faults and of the request counts: they drive the
 # modules through the same few ansible-core entry points that tests/unit/plugins covers on every core, so the cores
 # between the oldest and newest skip them.
@@ -109,9 +127,7 @@ def integration(session, core, settings):
         # --local (the core venv, which has requests for the modules) rather than --venv: an ansible-test venv
         # lacks requests and costs ~10 s to build. --continue-on-error: one failing target doesn't hide the others.
         args = ["integration", "--python", harness.CORE_PYTHON[core], "--local", "--continue-on-error", "--color", "no"]
-        targets = harness.integration_targets(tree)
-        if core not in (CORES[0], CORES[-1]):
-            targets = [target for target in targets if target not in SCENARIO_TARGETS]
+        targets = targets_of(core, bool(settings), harness.integration_targets(tree))
         status, output = tee([bindir / "ansible-test", *args, "-v", *(session.posargs or targets)], env)
         missing = [] if session.posargs else harness.missing_targets(output, targets)
         if missing:
@@ -148,12 +164,12 @@ for _core in CORES:
     _which = "every test" if _core in (CORES[0], CORES[-1]) else "every test but " + ", ".join(SCENARIO_UNITS)
     declare("units", _core, units, "pytest tests/unit (%s) on ansible-core %s, %s." % (_which, _core, _python))
 for _core, _suffix, _settings in INTEGRATION_RUNS:
-    _doc = "ansible-test integration, %s, on ansible-core %s %s." % (
-        "every target" if _core in (CORES[0], CORES[-1]) else "every target but the scenario ones",
+    _doc = "ansible-test integration on ansible-core %s%s: %s." % (
         _core,
-        json.dumps(_settings) if _settings else "",
+        " " + json.dumps(_settings) if _settings else "",
+        " ".join(targets_of(_core, bool(_settings), harness.integration_targets(harness.ROOT))),
     )
-    declare("integration", _core, integration, _doc.replace(" .", "."), suffix=_suffix, settings=_settings)
+    declare("integration", _core, integration, _doc, suffix=_suffix, settings=_settings)
 
 
 # ---- Once per run, on the tools venv (.venv/tools). ----

@@ -19,7 +19,7 @@ asks nox for the sessions, and runs them as two lanes at once, one per CPU of a 
 cores and Python 3.12's cores. Within a lane, four chains run side by side, each one core after another: sanity;
 units; integration (much of their time is waiting on the emulator, which overlaps sanity's CPU); and the venv builds
 ahead of them, followed on the 3.12 lane by lint, ee, docs-check and release-check. The integration sessions are
-shared out between the two lanes by weight, since the oldest and newest core run the most of them.
+shared out by their length between the integration chains and, after the units, the units chains.
 Each session's log goes to tests/output/nox/<session>.log; a summary with wall and CPU time ends the run.
 
 Usage: python3 scripts/harness.py run [--core 2.19 ...] [STEP ...] [-- PYTEST_ARGS]
@@ -350,12 +350,16 @@ def run(argv):
         chains.append([step for c in lane for step in per_core({"units"}, c)])
         chains.append([])
 
-    # The integration sessions are the longest, and the oldest and newest core run more of them (both paths, and the
-    # scenario targets): share them out between the two integration chains by their weight, heaviest first.
+    # The integration sessions are the longest, and mostly wait (on the emulator's delays, interrupts, retries), so they
+    # are shared out between four chains, the two integration chains and, after their units, the two units chains,
+    # heaviest first, by their rough length in minutes: the oldest and newest core run every target in-process and
+    # most of them again on the module path (noxfile.targets_of); the cores between run a few.
     def weight(session):
-        return 3 if session["tags"][1] in ("core-" + cores[0], "core-" + cores[-1]) else 2
+        if session["tags"][1] not in ("core-" + cores[0], "core-" + cores[-1]):
+            return 1
+        return 4 if session["name"].endswith("-module") else 6
 
-    loads = {3: 0, 7: 0}  # the index of each lane's integration chain, and the weight given to it so far
+    loads = {3: 0, 7: 0, 2: 2, 6: 2}  # each chain that takes integration sessions, and its length so far
     for s in sorted((s for s in sessions if s["tags"][0] == "integration"), key=weight, reverse=True):
         chain = min(loads, key=loads.get)
         loads[chain] += weight(s)
