@@ -19,11 +19,13 @@ fail() {
     exit 1
 }
 
-# POST a JSON body to the emulator's control interface.
+# Send a JSON body (POST), or none (DELETE), to the emulator's control interface.
 control() {
     "${python}" -c 'import sys, urllib.request
-request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
-urllib.request.urlopen(request).read()' "${emulator}/$1" "$2"
+data = sys.argv[2].encode() if len(sys.argv) > 2 else None
+request = urllib.request.Request(sys.argv[1], data=data, headers={"Content-Type": "application/json"},
+                                 method="POST" if data else "DELETE")
+urllib.request.urlopen(request).read()' "${emulator}/$1" "${@:2}"
 }
 
 # Wait (at most 60 s) until no process of the converge is left: Ansible's workers run in sessions of their own, so a
@@ -72,23 +74,27 @@ os.execvp(sys.argv[1], sys.argv[1:])' ansible-playbook -i localhost, -c local co
     local status=0
     wait "${pid}" || status=$?
     wait_for_converge_processes
-    sleep 3
+    sleep 4  # the POST in flight is applied when its 3 s delay ends
     cat "${work}/run.log"
     [ "${status}" != 0 ] || fail "the converge interrupted by SIG$2 succeeded"
     echo "after SIG$2: $(find "${secrets_dir}" -name '*.key' | wc -l) secret files"
 }
 
-# Every create answers 1 s late, so that each interruption comes while a POST is in flight: the emulator then creates
-# the key, but its secret may never reach the module.
-control faults '{"method": "POST", "path": "^/keys$", "action": "delay", "seconds": 1, "times": 1000}'
+# Every create answers 3 s late, so that each interruption comes while a POST is in flight, even on a loaded machine
+# where the kill comes a second after the POST arrives: the emulator then creates the key, but its secret may never
+# reach the module.
+control faults '{"method": "POST", "path": "^/keys$", "action": "delay", "seconds": 3, "times": 1000}'
 
-# The first run is interrupted during the POST of it-int-4. The second run creates it-int-5 onwards, and is killed
-# during its 7th POST (the 12th in all), that of it-int-11.
+# The first run is interrupted during the POST of it-int-4. The second run creates it-int-5 onwards (POST n is that of
+# it-int-<n-1>), and is killed during its 7th POST (the 12th in all), or a later one if the kill comes late: the last
+# POST that arrived is the one it killed in flight.
 interrupt 5 INT
 interrupt 12 KILL
+killed="it-int-$(($(posts_arrived) - 1))"
+control faults
 
-# The next run creates the rest and reports every key without a secret file (it-int-11 among them, killed in flight);
+# The next run creates the rest and reports every key without a secret file ($killed among them, killed in flight);
 # the repair rotates exactly those.
 ansible-playbook -i localhost, -c local verify.yml -e "secrets_dir=${secrets_dir}" -e phase=report \
-    -e expect_reported=it-int-11 "$@"
+    -e "expect_reported=${killed}" "$@"
 ansible-playbook -i localhost, -c local verify.yml -e "secrets_dir=${secrets_dir}" -e phase=repair "$@"
