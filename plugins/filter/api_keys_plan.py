@@ -131,7 +131,11 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, ROLE_ITEM_FIELDS, role_item_spec
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import (
+    KEY,
+    ROLE_ITEM_FIELDS,
+    role_item_spec,
+)
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import Plan, plan
 from ansible_collections.openrouter.provisioning.plugins.module_utils.secret_files import (
     SecretFileError,

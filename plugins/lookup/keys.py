@@ -135,7 +135,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     connection_problems,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import (
     resolve_workspace_id,
     workspace_ref_problems,

@@ -19,7 +19,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
     list_records,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     UUID,
     Choice,

@@ -28,7 +28,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails
     GuardrailTask,
     guardrail_problems,
 )
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     UUID,
     Field,

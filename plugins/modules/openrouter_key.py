@@ -438,11 +438,8 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.common imp
     run_ansible_module,
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.guardrails import with_guardrail
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
-    KEY_OPTIONS,
-    converge_key,
-    key_problems,
-)
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY_OPTIONS
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import converge_key, key_problems
 from ansible_collections.openrouter.provisioning.plugins.module_utils.workspaces import with_workspace_ref
 
 # The guardrail option sits on top of the key's own options and work (guardrails.py); a workspace slug is resolved

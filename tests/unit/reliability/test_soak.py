@@ -14,7 +14,8 @@ import random
 import time
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient, OpenRouterError
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY, KeyTask
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KeyTask
 from ansible_collections.openrouter.provisioning.tests.unit.helpers import MANAGEMENT_KEY
 
 RUNS = 500

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """plugins/module_utils/keys.py: the key's checks before any request, the info module's reading, and how limits compare.
 
-The option definition itself is tested in test_key_options.py; whole module runs in tests/unit/plugins/modules/.
+The option definition itself is tested in test_key_resource.py; whole module runs in tests/unit/plugins/modules/.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 import pytest
 
 from ansible_collections.openrouter.provisioning.plugins.module_utils.client import OpenRouterClient
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
-    KEY,
     _created_before,
     default_lock_timeout,
     key_info_problems,

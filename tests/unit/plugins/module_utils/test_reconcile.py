@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan as plan_resource
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import predict
 

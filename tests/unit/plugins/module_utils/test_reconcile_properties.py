@@ -10,7 +10,7 @@ __metaclass__ = type
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import plan, predict
 
 MANAGED = [name for name, field in KEY.fields.items() if not field.fixed]

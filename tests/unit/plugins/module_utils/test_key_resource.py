@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to openrouter.provisioning
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The key options are defined once (keys.KEY_OPTIONS): every consumer must agree with that definition."""
+"""The key options are defined once (key_resource.KEY_OPTIONS): every consumer must agree with that definition."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ansible_collections.openrouter.provisioning.plugins.filter import api_keys_plan
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import (
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import (
     KEY,
     KEY_OPTIONS,
     ROLE_ITEM_FIELDS,
