@@ -97,6 +97,16 @@ options:
     type: list
     elements: dict
     version_added: 0.2.0
+  check_only:
+    description:
+      - Only check O(desired) and the settings, everything that needs no existing key, and return an empty list.
+        O(_input) is not read.
+      - The role C(openrouter.provisioning.api_keys) does this before any request, so that a bad item fails before
+        the keys are read; the checks that need the existing keys (the secrets rule of a create, duplicates,
+        O(max_deletes), O(max_rotations)) wait for the plan.
+    type: bool
+    default: false
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -118,6 +128,7 @@ _value:
       module reads the assignments only then.
     - The actions V(create), V(update), V(replace) and V(delete) are to be applied. V(fail) (several keys bear the
       name; C(reason) and C(hashes)) and V(missing_secret) (its C(secret_file) is missing) are reported, not applied.
+    - The deletions of O(exclusive) also have C(exclusive=true), which tells them from the entries of O(desired).
   type: list
   elements: dict
 """
@@ -371,6 +382,7 @@ def api_keys_plan(
     exclusive_scope="*",
     exclusive_allow_empty=False,
     guardrails=None,
+    check_only=False,
 ):
     checked, errors = _check_items(desired)
     try:
@@ -411,6 +423,8 @@ def api_keys_plan(
             "guardrails must be the list of guardrails openrouter_guardrail_info returns, got %r." % (guardrails,)
         )
     wanted_guardrails = _wanted_guardrails(checked, guardrails)
+    if check_only:
+        return []
     if wanted_guardrails and any("guardrail_id" not in record for record in existing):
         raise AnsibleFilterError(
             "%s give guardrail, but the existing keys carry no guardrail_id: read them with openrouter_key_info and"
@@ -476,7 +490,7 @@ def api_keys_plan(
                 options = {"hash": record["hash"], "state": "absent"}
                 if secrets_dir and isinstance(name, str) and name:
                     options["secret_file"] = secret_path(secrets_dir, name)
-                changes.append(_entry(name, plan(KEY, record, {}, "absent"), options))
+                changes.append(_entry(name, plan(KEY, record, {}, "absent"), options, exclusive=True))
     deletes = [change for change in changes if change["action"] == "delete"]
     if len(deletes) > max_deletes:
         raise AnsibleFilterError(

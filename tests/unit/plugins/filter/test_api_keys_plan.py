@@ -14,7 +14,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openrouter.provisioning.plugins.filter.api_keys_plan import FilterModule, api_keys_plan
-from ansible_collections.openrouter.provisioning.plugins.module_utils.keys import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
 
 NEW_HASH = KEY.new_placeholder
 
@@ -182,6 +182,8 @@ def test_exclusive_deletes_exactly_the_unlisted_keys_by_hash(exclusive):
     ]
     assert changes[1]["diff"]["before"]["name"] == "stray-0"
     assert all(change["diff"]["after"] == {} for change in changes)
+    # Only the deletions of exclusive say so: the role's summary counts the listed keys without them.
+    assert [change.get("exclusive") for change in changes] == [None, True, True, True]
 
 
 @pytest.mark.parametrize("exclusive", [False, "false", "no", 0, None])
@@ -192,6 +194,28 @@ def test_without_exclusive_unlisted_keys_stay(exclusive):
 def test_exclusive_with_nothing_listed_deletes_everything_only_when_allowed():
     changes = api_keys_plan(EXISTING, [], exclusive=True, exclusive_allow_empty=True)
     assert [change["options"]["hash"] for change in changes] == [SVC["hash"], OFF["hash"]]
+
+
+@pytest.mark.parametrize(
+    "desired, options, expected",
+    [
+        ([{"name": "svc", "limit": "ten"}], {}, "openrouter_api_keys[0] (svc): limit must be a number of USD"),
+        ([{"name": "a"}, {"name": "a"}], {}, "each name must be unique"),
+        ([], {"exclusive": True}, "openrouter_api_keys_exclusive_allow_empty"),
+        ([{"name": "a"}], {"max_deletes": -1}, "openrouter_api_keys_max_deletes must be a whole number"),
+        ([{"name": "a"}, {"name": "A"}], {"secrets_dir": "secrets"}, "differ only in case"),
+    ],
+)
+def test_check_only_refuses_what_needs_no_existing_key(desired, options, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert expected in message([], desired, check_only=True, **options)
+
+
+def test_check_only_returns_nothing_and_leaves_the_rest_to_the_plan():
+    # A create with neither a secrets directory nor return_secrets is refused by the plan, which knows it creates.
+    desired = [{"name": "svc", "limit": 1}, {"name": "new"}]
+    assert api_keys_plan("not read", desired, check_only=True) == []
+    assert "would create a key" in message(EXISTING, desired)
 
 
 def test_exclusive_must_be_a_boolean():
