@@ -39,15 +39,7 @@ wait_for_converge_processes() {
     fail "processes of an interrupted converge are still running"
 }
 
-# How many POST /keys have reached the emulator, the one in flight included: the delay fault below counts down as each
-# arrives, before its answer is delayed.
-posts_arrived() {
-    "${python}" -c 'import json, sys, urllib.request
-faults = json.load(urllib.request.urlopen(sys.argv[1]))["faults"]
-print(1000 - sum(fault["times"] for fault in faults))' "${emulator}/faults"
-}
-
-# Start a converge in its own session, wait until the emulator is holding the answer to POST number $1 (the key is
+# Start a converge in its own session, wait until the emulator is holding the answer to POST number $1 (posts.py; the key is
 # about to be created, and its secret is not yet sent), and interrupt the run: INT sends SIGINT to ansible-playbook's
 # process group, as Ctrl-C in a terminal does; KILL sends SIGKILL to that group and to the sessions of its workers
 # (with their module processes), as a killed CI job or a crash does. Then wait until no worker of the run is left,
@@ -60,11 +52,7 @@ signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' ansible-playbook -i localhost, -c local converge.yml -e "secrets_dir=${secrets_dir}" \
         > "${work}/run.log" 2>&1 &
     local pid=$! worker
-    for _ in $(seq 1200); do
-        [ "$(posts_arrived)" -ge "$1" ] && break
-        kill -0 "${pid}" 2>/dev/null || { cat "${work}/run.log"; fail "the converge ended before it was interrupted"; }
-        sleep 0.05
-    done
+    "${python}" posts.py "${emulator}/faults" "$1" "${pid}" || { cat "${work}/run.log"; fail "POST number $1 never came"; }
     if [ "$2" = KILL ]; then
         for worker in $(pgrep -f "secrets_dir=${secrets_dir}"); do
             [ "${worker}" = "${pid}" ] || pkill -KILL -s "${worker}" || true
@@ -90,7 +78,7 @@ control faults '{"method": "POST", "path": "^/keys$", "action": "delay", "second
 # POST that arrived is the one it killed in flight.
 interrupt 5 INT
 interrupt 12 KILL
-killed="it-int-$(($(posts_arrived) - 1))"
+killed="it-int-$(($("${python}" posts.py "${emulator}/faults") - 1))"
 control faults
 
 # The next run creates the rest and reports every key without a secret file ($killed among them, killed in flight);
