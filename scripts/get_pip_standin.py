@@ -7,11 +7,12 @@ reachable here, so `make test` copies this file to those cache paths.
 
 ansible-test passes pip-style arguments, e.g.
     --disable-pip-version-check pip==24.2 --no-setuptools --no-wheel
-Like get-pip.py, we run pip from a wheel on sys.path (unpacked once) and let it
-install the requested packages from the configured package index; the wheel is
-the one bundled with CPython for ensurepip.  This installs pip once, where
-`python -m ensurepip` followed by an upgrade would install it twice (plus
-setuptools on Python < 3.12): a sanity run bootstraps a dozen venvs.
+Like get-pip.py, we run pip from a wheel on sys.path and let it install the
+requested packages from the configured package index; the wheel is the one
+bundled with CPython for ensurepip.  A request for pip alone (the usual one) is
+installed once into a tree in the same cache and copied from there into each
+venv: a sanity run bootstraps about nine venvs per ansible-core, and pip
+installing pip costs about 3 s of CPU each time, a copy a fraction of that.
 """
 
 import compileall
@@ -21,36 +22,63 @@ import os
 import runpy
 import shutil
 import sys
+import sysconfig
 import zipfile
 
 # get-pip.py options that pip itself doesn't take: pip is installed without
 # setuptools or wheel unless they are asked for by name.
 GET_PIP_ONLY_FLAGS = ("--no-setuptools", "--no-wheel")
+CACHE = os.path.dirname(os.path.abspath(__file__))
 
 
-def unpacked(wheel):
-    """The wheel unpacked once beside this script (in ansible-test's cache): pip run from the zip would be compiled
-    afresh at every start (zipimport keeps no bytecode), about 3 s of CPU for each of a sanity run's venvs."""
-    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.path.basename(wheel)[: -len(".whl")])
+def built_once(target, build):
+    """target, made by build(partial) into a partial directory that is renamed into place (the first of concurrent
+    builders wins), then compiled for this Python: Python keeps no bytecode that it compiles on import where
+    PYTHONDONTWRITEBYTECODE is set, and pip is large."""
     if not os.path.isdir(target):
         partial = "%s.tmp%d" % (target, os.getpid())
-        with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(partial)
-        # Compiled here: Python would not keep the bytecode it compiles on import where PYTHONDONTWRITEBYTECODE is set.
-        compileall.compile_dir(partial, quiet=2)
+        build(partial)
         try:
             os.rename(partial, target)
-        except OSError:  # another bootstrap unpacked it first
+        except OSError:  # another bootstrap made it first
             shutil.rmtree(partial)
+    compileall.compile_dir(target, quiet=2)  # only what this Python has no bytecode for yet
     return target
 
 
-def main():
+def run_pip(args):
+    """Run the pip bundled with this Python, from its wheel unpacked once in the cache, with args."""
     bundled = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
     wheel = sorted(glob.glob(os.path.join(bundled, "pip-*.whl")))[-1]
-    sys.path.insert(0, unpacked(wheel))
-    sys.argv = ["pip", "install"] + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
-    runpy.run_module("pip", run_name="__main__", alter_sys=True)
+
+    def unpack(partial):
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(partial)
+
+    sys.path.insert(0, built_once(os.path.join(CACHE, os.path.basename(wheel)[: -len(".whl")]), unpack))
+    sys.argv = ["pip"] + args
+    try:
+        runpy.run_module("pip", run_name="__main__", alter_sys=True)
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+
+
+def main():
+    args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
+    options = [arg for arg in args if arg.startswith("-")]
+    wanted = [arg for arg in args if not arg.startswith("-")]
+    if len(wanted) != 1 or not wanted[0].startswith("pip=="):
+        run_pip(["install"] + args)
+        return
+    tree = built_once(
+        os.path.join(CACHE, wanted[0].replace("==", "-") + "-installed"),
+        lambda partial: run_pip(["install", "--no-deps", "--target", partial] + options + wanted),
+    )
+    site_packages = sysconfig.get_paths()["purelib"]
+    for name in os.listdir(tree):
+        if name != "bin":  # pip's console scripts: ansible-test runs pip as a module
+            shutil.copytree(os.path.join(tree, name), os.path.join(site_packages, name), dirs_exist_ok=True)
 
 
 if __name__ == "__main__":
