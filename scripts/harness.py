@@ -4,8 +4,9 @@ noxfile.py declares the sessions (sanity, units and integration per ansible-core
 release-check); this module gives them what nox can't:
 
 - venvs:  .venv/core-<X>-<stamp> per ansible-core, .venv/tools-<stamp> for the linters and .venv/nox-<stamp>,
-          each from its pinned tests/requirements/*.txt; the stamp hashes that file and the interpreter, and a
-          lock makes parallel sessions (and other checkouts sharing .venv) build each venv once.
+          each from its pinned tests/requirements/*.txt, by the uv of nox's venv (which pip builds); the stamp
+          hashes that file and the interpreter, and a lock makes parallel sessions (and other checkouts sharing
+          .venv) build each venv once.
           ansible-core 2.20+ needs Python 3.12, taken from pyenv when it exists; else those cores are skipped.
 - trees:  ansible-test runs only inside .../ansible_collections/openrouter/provisioning and refuses a
           symlink, so every session works on a fresh copy of the files git knows (tracked + untracked, not ignored).
@@ -90,7 +91,7 @@ def locked(name):
         yield
 
 
-def ensure_venv(name, python, requirements):
+def ensure_venv(name, python, requirements, uv=None):
     """Make .venv/<name>-<stamp> from `python` and `requirements`, or reuse it; return its bin directory.
 
     The stamp is a hash of `python -VV` and the pins (comments aside), so checkouts whose pins differ (the
@@ -108,9 +109,15 @@ def ensure_venv(name, python, requirements):
         log("building .venv/%s from %s" % (venv.name, Path(requirements).relative_to(ROOT)))
         start = time.monotonic()
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([python, "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run(pip + ["-r", str(requirements)], check=True, stdout=sys.stderr)
+        if uv:
+            # uv installs with a fraction of pip's CPU; --seed gives the venv pip too, as `python -m venv` does.
+            subprocess.run([uv, "venv", "--quiet", "--seed", "--python", python, str(venv)], check=True)
+            install = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python")]
+        else:
+            # nox's own venv, with pip: it brings uv for the others.
+            subprocess.run([python, "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
+            install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run(install + ["-r", str(requirements)], check=True, stdout=sys.stderr)
         stamp.write_text(want + "\n")
         log("built .venv/%s in %ds" % (venv.name, time.monotonic() - start))
     return venv / "bin"
@@ -136,7 +143,8 @@ def venv(name):
         python, requirements = find_python(CORE_PYTHON[core]), REQS / (name + ".txt")
     if not python:
         raise Unavailable("no Python for .venv/%s (pyenv's or on PATH)" % name)
-    return ensure_venv(name, python, requirements)
+    # Every venv but nox's own is built by the uv that nox's venv brings.
+    return ensure_venv(name, python, requirements, uv=None if name == "nox" else str(venv("nox") / "uv"))
 
 
 def make_tree(parent):
