@@ -19,8 +19,8 @@ import compileall
 import ensurepip
 import glob
 import os
-import runpy
 import shutil
+import subprocess
 import sys
 import sysconfig
 import zipfile
@@ -47,7 +47,7 @@ def built_once(target, build):
 
 
 def run_pip(args):
-    """Run the pip bundled with this Python, from its wheel unpacked once in the cache, with args."""
+    """Run the pip bundled with this Python, from its wheel unpacked once in the cache, with args; return its status."""
     bundled = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
     wheel = sorted(glob.glob(os.path.join(bundled, "pip-*.whl")))[-1]
 
@@ -55,13 +55,9 @@ def run_pip(args):
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(partial)
 
-    sys.path.insert(0, built_once(os.path.join(CACHE, os.path.basename(wheel)[: -len(".whl")]), unpack))
-    sys.argv = ["pip"] + args
-    try:
-        runpy.run_module("pip", run_name="__main__", alter_sys=True)
-    except SystemExit as exit_:
-        if exit_.code:
-            raise
+    unpacked = built_once(os.path.join(CACHE, os.path.basename(wheel)[: -len(".whl")]), unpack)
+    # pip's package directory runs as a script (python .../pip), finding itself beside it.
+    return subprocess.call([sys.executable, os.path.join(unpacked, "pip")] + args)
 
 
 def main():
@@ -69,12 +65,13 @@ def main():
     options = [arg for arg in args if arg.startswith("-")]
     wanted = [arg for arg in args if not arg.startswith("-")]
     if len(wanted) != 1 or not wanted[0].startswith("pip=="):
-        run_pip(["install"] + args)
-        return
-    tree = built_once(
-        os.path.join(CACHE, wanted[0].replace("==", "-") + "-installed"),
-        lambda partial: run_pip(["install", "--no-deps", "--target", partial] + options + wanted),
-    )
+        sys.exit(run_pip(["install"] + args))
+
+    def install(partial):
+        if run_pip(["install", "--no-deps", "--target", partial] + options + wanted):
+            sys.exit("could not install %s" % wanted[0])
+
+    tree = built_once(os.path.join(CACHE, wanted[0].replace("==", "-") + "-installed"), install)
     site_packages = sysconfig.get_paths()["purelib"]
     for name in os.listdir(tree):
         if name != "bin":  # pip's console scripts: ansible-test runs pip as a module
