@@ -37,21 +37,24 @@ INTEGRATION_RUNS = [(core, "", {}) for core in CORES] + [
 # and newest core run every target, and the cores between run those that go through what changes from one core to the
 # next (the action plugin, the lookup plugin; the other modules share that path), and the role, whose templating and
 # filter are what ansible-core's new templating engine changed, on the core that brought it (2.19).
-# On the module path both run the functional targets; the scenario targets (whole playbooks of the docs, interrupts,
-# 20 forks, -vvvv scans), which cost most of the CPU, run there on one of the two each, so every target runs both ways.
-SCENARIO_TARGETS = ("api_keys_role_interrupt", "docs_examples", "reliability_concurrency", "secret_hygiene")
+# On the module path both run the targets of the modules themselves. The targets whose work is mostly the controller's,
+# which cost most of the CPU there (the role's playbooks, whole playbooks of the docs, interrupts, 20 forks, -vvvv
+# scans), run on the module path on one of the two each, so every target runs both ways.
 EVERY_CORE_TARGETS = ("keys_lookup", "openrouter_key")
 TEMPLATING_CORE, TEMPLATING_TARGETS = "2.19", ("api_keys_role",)
-MODULE_PATH_SCENARIOS = {
-    CORES[0]: ("docs_examples", "secret_hygiene"),
-    CORES[-1]: ("api_keys_role_interrupt", "reliability_concurrency"),
+MODULE_PATH_ONCE = {
+    "api_keys_role": CORES[-1],
+    "api_keys_role_interrupt": CORES[-1],
+    "reliability_concurrency": CORES[-1],
+    "docs_examples": CORES[0],
+    "secret_hygiene": CORES[0],
 }
 
 
 def targets_of(core, module_path, targets):
     """The targets an integration run on this core (on the module path, or in-process) takes, of all `targets`."""
     if module_path:
-        return [t for t in targets if t not in SCENARIO_TARGETS or t in MODULE_PATH_SCENARIOS[core]]
+        return [t for t in targets if MODULE_PATH_ONCE.get(t, core) == core]
     if core in (CORES[0], CORES[-1]):
         return list(targets)
     return [t for t in targets if t in EVERY_CORE_TARGETS or (core == TEMPLATING_CORE and t in TEMPLATING_TARGETS)]
