@@ -494,6 +494,9 @@ def read_keys(client, params, check_mode):
                 },
             )
         result["api_keys"] = [record for record in keys if _name_matches(record.get("name") or "", params)]
+        if not params["hash"]:
+            # Resolved from a slug already (with_workspace_ref): the next tasks can take the id and skip that request.
+            result["workspace_id"] = params["workspace_id"] or None
     if params["current"]:
         result["current"] = client.current_key()
     return result

@@ -159,6 +159,15 @@ api_keys:
       workspace_id: 0df9e665-d932-5740-b2c7-b52af166bc11
       external_user: null
       last_used_at: null
+workspace_id:
+  description:
+    - The id of the workspace whose keys were listed (the id of the slug given as O(workspace_id)), or null for
+      OpenRouter's default workspace. Tasks that follow can take it and skip the lookup of a slug.
+    - In check mode, a slug that names no workspace yet (one an earlier task would create) is returned as given.
+  returned: when O(list=true) and O(hash) is not given
+  type: str
+  sample: 0df9e665-d932-5740-b2c7-b52af166bc11
+  version_added: 0.2.0
 current:
   description: The metadata of the key in use, as C(GET /key) returns it.
   returned: when O(current=true)
@@ -203,7 +212,7 @@ DEFINITION = with_workspace_ref(
         )
     ),
     # A check run's key list of a workspace an earlier task would create: empty.
-    predict=lambda params: {"changed": False, "api_keys": []},
+    predict=lambda params: {"changed": False, "api_keys": [], "workspace_id": params["workspace_id"]},
 )
 
 

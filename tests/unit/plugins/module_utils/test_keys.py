@@ -111,7 +111,8 @@ def api():
 def test_read_keys_lists_every_page_and_keeps_the_names_every_filter_passes(http, filters, names):
     listing(http, [key(1, name="ci-a"), key(2, name="ci-b"), key(3, name="web")])
     result = read_keys(api(), dict(INFO, **filters), check_mode=True)
-    assert sorted(result) == ["api_keys", "changed"] and result["changed"] is False
+    assert sorted(result) == ["api_keys", "changed", "workspace_id"] and result["changed"] is False
+    assert result["workspace_id"] is None
     assert [record["name"] for record in result["api_keys"]] == names
     assert sent(http) == [("GET", LIST % 0, None)]
 

@@ -20,7 +20,7 @@ def test_lists_every_page_with_disabled_and_expired_keys(run, http):
     for offset in (0, 100, 200):
         http.get(API + "/keys", json={"data": keys[offset : offset + 100]})
     result = run(main)
-    assert result == {"changed": False, "failed": False, "api_keys": keys}
+    assert result == {"changed": False, "failed": False, "api_keys": keys, "workspace_id": None}
     assert [call[1] for call in sent(http)] == [
         "/keys?include_disabled=true&include_expired=true&offset=%d" % offset for offset in (0, 100, 200)
     ]
@@ -39,6 +39,8 @@ def test_a_workspace_slug_is_resolved_with_one_request(run, http):
     http.get(API + "/keys", json={"data": [key(1)]})
     result = run(main, workspace_id="team-a")
     assert len(result["api_keys"]) == 1
+    # Returned, so that the tasks after it (the role's) take the id and skip the lookup.
+    assert result["workspace_id"] == WORKSPACE_ID
     assert [call[1] for call in sent(http)] == [
         "/workspaces/team-a",
         "/keys?include_disabled=true&include_expired=true&workspace_id=%s&offset=0" % WORKSPACE_ID,
@@ -49,6 +51,13 @@ def test_name_returns_every_key_with_that_exact_name(run, http):
     http.get(API + "/keys", json={"data": [key(1, name="svc"), key(2, name="svc-2"), key(3, name="svc")]})
     result = run(main, name="svc")
     assert [record["hash"] for record in result["api_keys"]] == ["%064x" % 1, "%064x" % 3]
+
+
+def test_the_default_workspace_s_listing_returns_a_null_workspace_id_and_a_read_by_hash_none(run, http):
+    http.get(API + "/keys", json={"data": [key(1)]})
+    http.get(API + "/keys/%064x" % 1, json={"data": key(1)})
+    assert run(main)["workspace_id"] is None
+    assert "workspace_id" not in run(main, hash="%064x" % 1)
 
 
 def test_hash_is_one_request_and_a_missing_hash_is_an_empty_list(run, http):
