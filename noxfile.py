@@ -27,11 +27,13 @@ import harness  # noqa: E402 (found through the path above)
 nox.options.default_venv_backend = "none"
 
 CORES = list(harness.CORE_PYTHON)
+# The oldest and newest ansible-core, which run every test; the cores between run a share (see below).
+END_CORES = (CORES[0], CORES[-1])
 
 # Integration runs: (core, session name suffix, variables for every playbook of the targets). Every core runs the
 # targets as users do (in-process on the controller); the oldest and newest run them again on the module path.
 INTEGRATION_RUNS = [(core, "", {}) for core in CORES] + [
-    (core, "-module", {"openrouter_provisioning_in_process": False}) for core in (CORES[0], CORES[-1])
+    (core, "-module", {"openrouter_provisioning_in_process": False}) for core in END_CORES
 ]
 # Which targets each run takes, so that `make test` keeps within its time on a 2-core machine. In-process, the oldest
 # and newest core run every target, and the cores between run those that go through what changes from one core to the
@@ -55,7 +57,7 @@ def targets_of(core, module_path, targets):
     """The targets an integration run on this core (on the module path, or in-process) takes, of all `targets`."""
     if module_path:
         return [t for t in targets if MODULE_PATH_ONCE.get(t, core) == core]
-    if core in (CORES[0], CORES[-1]):
+    if core in END_CORES:
         return list(targets)
     return [t for t in targets if t in EVERY_CORE_TARGETS or (core == TEMPLATING_CORE and t in TEMPLATING_TARGETS)]
 
@@ -92,11 +94,6 @@ def workspace(session, venv_name):
             session.chdir(harness.ROOT)
 
 
-# pylint, two thirds of a sanity run's CPU (about 45 s), runs on the oldest and newest core; the cores between run every
-# other sanity test. Their pylint differs from the neighbours' only in its pinned version and checkers.
-PYLINT_CORES = (CORES[0], CORES[-1])
-
-
 def sanity(session, core):
     python = harness.CORE_PYTHON[core]
     with workspace(session, "core-" + core) as (unused_tree, env, bindir):
@@ -106,7 +103,9 @@ def sanity(session, core):
         # concurrently, hence the lock per Python.
         with harness.locked("sanity-" + python):
             args = ["sanity", "--python", python, "--requirements", "--color", "no"]
-            if core not in PYLINT_CORES and not session.posargs:
+            # pylint, two thirds of a sanity run's CPU (about 45 s), runs on the oldest and newest core only: the
+            # pylint of the cores between differs from theirs only in its pinned version and checkers.
+            if core not in END_CORES and not session.posargs:
                 args += ["--skip-test", "pylint"]
             args += session.posargs
             session.run(bindir / "ansible-test", *args, env=env)
@@ -120,7 +119,7 @@ def units(session, core):
         # collections/ symlink farm, which ansible-test sanity rejects. Two xdist workers: many tests wait (retry
         # back-offs, timeouts, the emulator), so two at a time halve the wall time at no cost in CPU.
         pytest = ["-m", "pytest", "--ansible-unit-inject-only", "-p", "no:cacheprovider", "-ra", "-n", "2"]
-        if core not in (CORES[0], CORES[-1]):
+        if core not in END_CORES:
             pytest += ["--ignore=" + path for path in SCENARIO_UNITS]
         pytest += session.posargs
         session.run(bindir / "python", *pytest, "tests/unit", env=env)
@@ -173,9 +172,9 @@ def declare(kind, core, run, doc, suffix="", **kwargs):
 
 for _core in CORES:
     _python = "Python " + harness.CORE_PYTHON[_core]
-    _tests = "every test" if _core in PYLINT_CORES else "every test but pylint"
+    _tests = "every test" if _core in END_CORES else "every test but pylint"
     declare("sanity", _core, sanity, "ansible-test sanity (%s) on ansible-core %s, %s." % (_tests, _core, _python))
-    _which = "every test" if _core in (CORES[0], CORES[-1]) else "every test but " + ", ".join(SCENARIO_UNITS)
+    _which = "every test" if _core in END_CORES else "every test but " + ", ".join(SCENARIO_UNITS)
     declare("units", _core, units, "pytest tests/unit (%s) on ansible-core %s, %s." % (_which, _core, _python))
 for _core, _suffix, _settings in INTEGRATION_RUNS:
     _doc = "ansible-test integration on ansible-core %s%s: %s." % (
