@@ -33,6 +33,9 @@ grep -q '"limit": 7.5' <<< "${output}" || fail "the diff of an update was not sh
 if grep -q '(item=create it-role-a)' <<< "${output}"; then fail "a run returning secrets showed a module result"; fi
 grep -Eq 'created 5, updated 0, replaced 0, deleted 0, unchanged 0, failed 0' <<< "${output}" ||
     fail "the one-line summary is missing"
+# The exclusive run deletes three unlisted keys; they don't count against the five listed ones, all unchanged.
+grep -q 'created 0, updated 0, replaced 0, deleted 3, unchanged 5, failed 0' <<< "${output}" ||
+    fail "the summary of the exclusive run miscounted the unchanged keys"
 no_secret_shown main.yml
 
 # 3. Converge the final keys again, among 200 more: the role as a whole must report no change.
