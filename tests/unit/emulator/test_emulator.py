@@ -9,6 +9,7 @@ import http.client
 import json
 import re
 import resource
+import selectors
 import signal
 import subprocess
 import sys
@@ -678,6 +679,9 @@ def test_threads_lose_no_update(base_url, management_key, control):
 # --- the command line -----------------------------------------------------------------------------------------
 
 
+URL_DEADLINE = 30
+
+
 def start(*args):
     """Run the command line emulator on a free port; returns the process, its base URL and how long the URL took."""
     started = time.monotonic()
@@ -687,6 +691,13 @@ def start(*args):
         stderr=subprocess.PIPE,
         text=True,
     )
+    # A URL left in a buffer would block readline until the emulator exits, which it never does on its own.
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=URL_DEADLINE):
+            process.kill()
+            process.communicate()
+            pytest.fail("the emulator printed no URL within %d s" % URL_DEADLINE)
     url = process.stdout.readline().strip()
     return process, url, time.monotonic() - started
 
@@ -704,9 +715,10 @@ def stop(process):
 
 
 def test_command_line_prints_the_url_promptly(session):
-    # Wall-clock time on a shared machine measures its load more than the emulator, so it is bounded relative to a
-    # bare interpreter timed alike around it, with a floor for an idle machine where both are tiny. CPU seconds,
-    # which load barely changes, bound the emulator's own work outright (start, two requests and exit: ~0.1 s).
+    # CPU seconds, which load barely changes, bound the emulator's own work (start, two requests and exit: ~0.1 s).
+    # Wall-clock time on a shared machine measures its load more than the emulator (2.1 s once in CI, where a bare
+    # interpreter took 0.04 s just before and after), so its bound only catches a wait: relative to a bare
+    # interpreter timed alike around it, with a floor well above a loaded machine's stalls.
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     bare = bare_start()
     process, url, elapsed = start("--management-key", "sk-or-v1-cli")
@@ -722,7 +734,7 @@ def test_command_line_prints_the_url_promptly(session):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     assert cpu < 1.5, cpu
-    assert elapsed < max(2.0, 20 * bare), (elapsed, bare)
+    assert elapsed < max(10.0, 20 * bare), (elapsed, bare)
 
 
 def bare_start():

@@ -322,10 +322,10 @@ def test_two_hundred_matching_items_give_nothing_quickly():
         {"name": "bulk-%03d" % index, "limit": index, "limit_reset": "weekly", "disabled": False}
         for index in range(200)
     ]
-    started = time.perf_counter()
+    started = time.process_time()
     assert api_keys_plan(existing, desired, exclusive=True) == []
-    # A few milliseconds in practice.
-    assert time.perf_counter() - started < 1.0
+    # A few milliseconds in practice; CPU time, so that a loaded machine's stalls don't count.
+    assert time.process_time() - started < 1.0
 
 
 # Secrets, the secrets directory and the guards of exclusive mode
