@@ -301,6 +301,12 @@ def canonical_models(client):
     )
 
 
+def unknown_models(wanted, models):
+    """The models of `wanted` that are neither a slug nor a canonical slug of `models` (canonical_models())."""
+    known = set(models) | set(models.values())
+    return [model for model in wanted if model not in known]
+
+
 class GuardrailTask(ResourceTask):
     """One run of openrouter_guardrail: the generic converge, then the assignments the user gave."""
 
@@ -320,6 +326,13 @@ class GuardrailTask(ResourceTask):
                 if self.models is None:
                     self.models = canonical_models(self.client)
                 self.desired[name] = list(dict.fromkeys(self.models.get(model, model) for model in wanted))
+                unknown = unknown_models(wanted, self.models)
+                if unknown:
+                    # A warning, not a failure: a model can be newer than the listing, or listed only to other users.
+                    self.result.setdefault("warnings", []).append(
+                        "%s names %s, which GET /models lists by neither slug nor canonical slug. Check the "
+                        "spelling: a misspelled model matches no request." % (name, ", ".join(map(repr, unknown)))
+                    )
         if self.state == "present" and ("limit_usd" in self.desired or "reset_interval" in self.desired):
             problem = pair_problem(self.desired, now)
             if problem:

@@ -443,6 +443,8 @@ class WorkspaceTask(ResourceTask):
             exc.result = dict(self.result, workspace=record)
             raise
         self.result["changed"] = self.result["changed"] or outcome["changed"]
+        for warning in outcome.get("warnings", []):
+            self.result.setdefault("warnings", []).append("default_guardrail." + warning)
         for side in ("after",) if self.fresh else ("before", "after"):
             self.result["diff"][side]["default_guardrail"] = outcome["diff"][side]
         return outcome["guardrail"]

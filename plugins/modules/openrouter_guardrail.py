@@ -106,7 +106,8 @@ options:
       - Only these models may be used. The order means nothing. An empty list removes the restriction.
       - A model may be named by its slug (such as V(openai/gpt-4o)) or its canonical slug. OpenRouter stores canonical
         slugs, so when the list differs as written the module reads the models list (C(GET /models)) once to compare
-        them, and a slug and its canonical slug count as the same model.
+        them, and a slug and its canonical slug count as the same model. A model that list names by neither gets a
+        warning, as a likely typo; it is still sent as given.
     type: list
     elements: str
   ignored_models:

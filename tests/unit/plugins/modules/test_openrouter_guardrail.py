@@ -92,6 +92,25 @@ def test_an_update_patches_only_what_differs(guardrail):
     assert guardrail(**wanted)[0]["changed"] is False
 
 
+def test_a_model_that_get_models_does_not_list_is_warned_about_in_both_modes(guardrail):
+    # By slug, by canonical slug and misspelled: only the misspelled ones are named, each time the list is looked up.
+    wanted = dict(
+        name="typo",
+        allowed_models=["openai/gpt-4o", "anthropic/claude-4-sonnet-20250522", "openai/gtp-4o"],
+        ignored_models=["openai/gpt-4o-mini", "nobody/nothing"],
+    )
+    for check_mode in (True, False):
+        result, _calls = guardrail(check_mode=check_mode, **wanted)
+        assert result["changed"] and not result["failed"], result
+        assert result["warnings"] == [
+            "allowed_models names 'openai/gtp-4o', which GET /models lists by neither slug nor canonical slug. Check "
+            "the spelling: a misspelled model matches no request.",
+            "ignored_models names 'nobody/nothing', which GET /models lists by neither slug nor canonical slug. Check "
+            "the spelling: a misspelled model matches no request.",
+        ]
+    assert "warnings" not in guardrail(**FULL)[0], "models that GET /models lists give no warning"
+
+
 def test_assignments_add_move_and_purge_with_one_bulk_call_each(guardrail, control):
     keys = control.seed(count=3, name_prefix="gk-")
     by_name = dict((key["name"], key["hash"]) for key in keys)

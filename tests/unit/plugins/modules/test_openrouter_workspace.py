@@ -253,6 +253,16 @@ def test_default_guardrail_is_materialised_by_one_patch_and_compared_as_canonica
     assert control.requests()[-1]["body"] == {"limit_usd": 20.0}
 
 
+def test_a_default_guardrail_s_misspelled_model_is_warned_about_under_its_option(workspace):
+    result = workspace(slug="team-w", default_guardrail={"allowed_models": ["openai/gpt-4o", "openai/gtp-4o"]})
+    assert result["changed"] and not result["failed"], result
+    assert result["warnings"] == [
+        "default_guardrail.allowed_models names 'openai/gtp-4o', which GET /models lists by neither slug nor canonical "
+        "slug. Check the spelling: a misspelled model matches no request."
+    ]
+    assert "warnings" not in workspace(slug="team-w", default_guardrail=GUARD)
+
+
 def test_default_guardrail_with_no_rules_set_needs_no_patch(workspace, control):
     workspace(slug="team-h")
     sent(control)
