@@ -20,6 +20,7 @@ from ansible_collections.openrouter.provisioning.plugins.module_utils.converge i
 )
 from ansible_collections.openrouter.provisioning.plugins.module_utils.errors import PlanError, ProvisioningError
 from ansible_collections.openrouter.provisioning.plugins.module_utils.key_resource import KEY
+from ansible_collections.openrouter.provisioning.plugins.module_utils.reconcile import predict
 from ansible_collections.openrouter.provisioning.plugins.module_utils.resource import (
     UUID,
     Choice,
@@ -425,7 +426,9 @@ def with_guardrail(definition):
     work = definition.run
 
     def run(client, params, check_mode):
-        return converge_key_under_guardrail(client, params, check_mode, work)
+        if params["state"] != "present" or params.get("guardrail") is None:
+            return work(client, params, check_mode)
+        return work(client, params, check_mode, parts=KeyGuardrail(params["guardrail"]))
 
     return ModuleDefinition(definition.argument_spec, run, definition.problems, **definition.validation)
 
@@ -451,68 +454,79 @@ def with_guardrail_ids(definition):
     )
 
 
-def converge_key_under_guardrail(client, params, check_mode, converge_key):
-    """The key's work, then its `guardrail` option: the key holds that guardrail (by id or by name within the key's
-    workspace), or none with an empty string. One read of the key assignments when it already holds it by id."""
-    result = converge_key(client, params, check_mode)
-    if params["state"] != "present" or params.get("guardrail") is None:
-        return result
-    try:
-        _key_guardrail(client, result, params["guardrail"], check_mode)
-    except ProvisioningError as exc:
-        # A key created by this run keeps its secret in the failed result.
-        exc.result = dict(result, **exc.result)
-        raise
-    return result
+class KeyGuardrail:
+    """openrouter_key's `guardrail` option as the parts of its KeyTask: the key holds that guardrail (by id or by name
+    within the key's workspace), or none with an empty string. It is found before any write of the key, so a guardrail
+    that doesn't exist fails the task with nothing created; the assignment follows the key's own write."""
 
+    def __init__(self, ref):
+        self.ref = ref
+        self.held = None
+        self.wanted = None
+        self.unplaced = None  # found by id for a new key whose workspace (the default one) has no id until created
 
-def _key_guardrail(client, result, ref, check_mode):
-    record = result["key"]
-    held = None
-    # An assignment moves a key from any guardrail it holds, so a key this run created (changed with an empty before,
-    # or a replacement) needs no read of the assignments unless it is to hold none.
-    created = result.get("changed") and (not (result.get("diff") or {}).get("before") or "previous_hash" in result)
-    if record.get("hash") and not (ref and created):
-        held = ASSIGNMENTS[0].holders(client).get(record["hash"])
-    wanted = ref or None
-    if wanted and wanted != held:
-        workspace_id = record.get("workspace_id")
-        found = get_record(client, GUARDRAIL, ref) if UUID.match(ref) else None
-        if found and found.get("workspace_id") == workspace_id:
+    def prepare(self, task, current, step):
+        # An assignment moves a key from any guardrail it holds, and a key this run creates holds none: only a key
+        # that exists and stays needs the read of the assignments.
+        if current and step.action not in ("create", "replace"):
+            self.held = ASSIGNMENTS[0].holders(task.client).get(current["hash"])
+        self.wanted = self.ref or None
+        if not self.wanted or self.wanted == self.held:
+            return
+        workspace_id = (predict(KEY, current, step) or {}).get("workspace_id")
+        found = get_record(task.client, GUARDRAIL, self.ref) if UUID.match(self.ref) else None
+        if found and workspace_id is None:
+            # The id the default workspace's records carry is known once the key exists: finish() checks it then.
+            self.unplaced = found
+        elif found and found.get("workspace_id") == workspace_id:
             # An id (the role passes ids) costs one GET, not a listing of the workspace's guardrails.
-            in_workspace = [found]
+            self.wanted = found["id"]
         else:
-            # A name, or an id that GET doesn't place in the key's workspace (null for the default one, say): the
-            # workspace's own listing decides.
-            in_workspace = list_records(client, GUARDRAIL, {"workspace_id": workspace_id})
+            # A name, or an id that GET doesn't place in the key's workspace: the workspace's own listing decides.
+            self.wanted = self._match(task, workspace_id)
+
+    def _match(self, task, workspace_id):
+        """The id of the one guardrail that self.ref names in the workspace's listing."""
+        ref = self.ref
+        in_workspace = list_records(task.client, GUARDRAIL, {"workspace_id": workspace_id})
         matches = [guardrail["id"] for guardrail in in_workspace if ref in (guardrail["id"], guardrail.get("name"))]
-        if len(matches) != 1:
-            raise PlanError(
-                "guardrail %r matches %s in %s. Give the id or the name of one guardrail of the key's workspace."
-                % (
-                    ref,
-                    "the guardrails %s" % ", ".join(matches) if matches else "no guardrail",
-                    "workspace %s" % workspace_id if workspace_id else "the default workspace",
-                ),
-                result,
+        where = "workspace %s" % workspace_id if workspace_id else "the default workspace"
+        if len(matches) == 1:
+            return matches[0]
+        if not matches and task.check_mode and not UUID.match(ref):
+            # An earlier task of the same check run may be the one that would create it: predict, don't fail.
+            task.result.setdefault("warnings", []).append(
+                "guardrail %r matches no guardrail in %s yet; the real run fails unless an earlier task creates it."
+                % (ref, where)
             )
-        wanted = matches[0]
-    # A created key's diff keeps its empty before.
-    before, after = [dict(result.get("diff", {}).get(side) or {}) for side in ("before", "after")]
-    if before or held:
-        before["guardrail_id"] = held
-    after["guardrail_id"] = wanted
-    result["diff"] = {"before": before, "after": after}
-    record["guardrail_id"] = wanted
-    if wanted == held:
-        return
-    result["changed"] = True
-    if check_mode:
-        return
-    if wanted:
-        ASSIGNMENTS[0].send(client, wanted, [record["hash"]])
-    else:
-        ASSIGNMENTS[0].send(client, held, [record["hash"]], remove=True)
+            return "(guardrail named %s)" % ref
+        raise PlanError(
+            "guardrail %r matches %s in %s. Give the id or the name of one guardrail of the key's workspace."
+            % (ref, "the guardrails %s" % ", ".join(matches) if matches else "no guardrail", where),
+            dict(task.result, changed=False) if task.result.get("key") is None else task.result,
+        )
+
+    def finish(self, task, record):
+        """Assign or unassign the key after its own write (in check mode, only say so); return its record."""
+        result = task.result
+        if self.unplaced and self.unplaced.get("workspace_id") != record.get("workspace_id"):
+            self.wanted = self._match(task, record.get("workspace_id"))
+        # A created key's diff keeps its empty before.
+        before, after = [dict(result.get("diff", {}).get(side) or {}) for side in ("before", "after")]
+        if before or self.held:
+            before["guardrail_id"] = self.held
+        after["guardrail_id"] = self.wanted
+        result["diff"] = {"before": before, "after": after}
+        record["guardrail_id"] = self.wanted
+        if self.wanted == self.held:
+            return record
+        result["changed"] = True
+        if not task.check_mode:
+            if self.wanted:
+                ASSIGNMENTS[0].send(task.client, self.wanted, [record["hash"]])
+            else:
+                ASSIGNMENTS[0].send(task.client, self.held, [record["hash"]], remove=True)
+        return record
 
 
 def read_guardrails(client, params, check_mode):

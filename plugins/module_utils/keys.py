@@ -175,6 +175,8 @@ class KeyTask(ResourceTask):
     lock_timeout: the longest wait, in seconds, for the name lock (None: default_lock_timeout() of the client's bounds);
     secret_vault: the Vault that encrypts secret_file (None: the file holds the secret in plain text).
     external_api_key: the partner's API key, sent with external_user whenever this run creates a key.
+    parts: what goes with the key (guardrails.KeyGuardrail): its prepare(task, current, step) runs before any write,
+    its finish(task, record) after the key's own; None: nothing.
     """
 
     def __init__(
@@ -190,8 +192,10 @@ class KeyTask(ResourceTask):
         lock_timeout=None,
         secret_vault=None,
         external_api_key=None,
+        parts=None,
     ):
         super(KeyTask, self).__init__(client, KEY, desired, state, key_hash, recreate, check_mode)
+        self.parts = parts
         self.external_api_key = external_api_key
         if external_api_key:
             client.remember_secret(external_api_key)
@@ -240,6 +244,20 @@ class KeyTask(ResourceTask):
     def _decide(self, current):
         self.step = super(KeyTask, self)._decide(current)
         return self.step
+
+    def prepare(self, current, step):
+        if self.parts is not None:
+            self.parts.prepare(self, current, step)
+
+    def finish(self, record):
+        if self.parts is None:
+            return record
+        try:
+            return self.parts.finish(self, record)
+        except ProvisioningError as exc:
+            # A key created by this run keeps its secret in the failed result.
+            exc.result = dict(self.result, **exc.result)
+            raise
 
     def _report_secret_file(self, result):
         """Say in the result and the diff what this run did (or, in check mode, would do) to secret_file."""
@@ -436,8 +454,8 @@ class KeyTask(ResourceTask):
             ) from exc
 
 
-def converge_key(client, params, check_mode):
-    """openrouter_key's work on its validated params."""
+def converge_key(client, params, check_mode, parts=None):
+    """openrouter_key's work on its validated params (parts: see KeyTask)."""
     return KeyTask(
         client,
         KEY.desired(params),
@@ -450,6 +468,7 @@ def converge_key(client, params, check_mode):
         params.get("lock_timeout"),
         secret_file_vault(params) if params.get("secret_file") else None,
         params.get("external_api_key"),
+        parts,
     ).run()
 
 

@@ -106,6 +106,9 @@ options:
         guardrail, so one under another guardrail is moved. An empty string removes the key from its guardrail.
       - The module reads the organization's key assignments once; a key that already holds the guardrail given by id
         costs no other request, and one given by name costs one listing of the workspace's guardrails.
+      - The guardrail is found before the key is created or changed, so one that doesn't exist fails the task with
+        nothing written. In check mode a name that matches no guardrail yet gives a warning instead, since an earlier
+        task of the run may create it.
       - Not managed when not given. M(openrouter.provisioning.openrouter_guardrail) manages the guardrail itself.
     type: str
     version_added: 0.2.0

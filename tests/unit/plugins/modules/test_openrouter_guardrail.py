@@ -262,15 +262,37 @@ def test_a_new_key_under_a_guardrail_by_id_costs_no_listing(guardrail, control):
     assert created["changed"] and created["key"]["guardrail_id"] == team
     assert calls == [
         "GET /keys",
-        "POST /keys",
         "GET /guardrails/%s" % team,
+        "POST /keys",
         "POST /guardrails/%s/assignments/keys" % team,
-    ], "a key created under a guardrail given by id: no read of the assignments, no listing of the guardrails"
+    ], "a key created under a guardrail given by id: found first, no read of the assignments, no listing"
     workspace = control.seed_workspaces([{"slug": "elsewhere", "name": "Elsewhere"}])[0]["id"]
     theirs = guardrail(name="theirs", workspace_id=workspace)[0]["guardrail"]["id"]
     wrong, calls = guardrail(openrouter_key.main, name="fresh", guardrail=theirs)
     assert wrong["failed"] and "guardrail %r matches no guardrail in workspace" % theirs in wrong["msg"]
     assert reads_only(calls)
+
+
+def test_a_new_key_under_a_guardrail_that_does_not_exist_is_not_created(guardrail, control):
+    for ref in ("nobody", "00000000-0000-4000-8000-00000000dead"):
+        failed, calls = guardrail(openrouter_key.main, name="orphan", guardrail=ref)
+        assert failed["failed"] and not failed["changed"], failed
+        assert "guardrail %r matches no guardrail in the default workspace" % ref in failed["msg"]
+        assert "secret" not in failed and reads_only(calls), "found before the create, so nothing to lose"
+    assert control.keys() == []
+
+
+def test_a_check_run_predicts_a_guardrail_that_an_earlier_task_would_create(guardrail):
+    predicted, calls = guardrail(openrouter_key.main, name="later", guardrail="new-team", check_mode=True, diff=True)
+    assert predicted["changed"] and not predicted["failed"] and reads_only(calls), predicted
+    assert predicted["diff"]["after"]["guardrail_id"] == "(guardrail named new-team)"
+    assert predicted["warnings"] == [
+        "guardrail 'new-team' matches no guardrail in the default workspace yet; the real run fails unless an "
+        "earlier task creates it."
+    ]
+    team = guardrail(name="new-team")[0]["guardrail"]["id"]
+    created, _calls = guardrail(openrouter_key.main, name="later", guardrail="new-team")
+    assert created["changed"] and created["key"]["guardrail_id"] == team and "warnings" not in created
 
 
 def test_key_info_gives_each_key_its_guardrail_id_from_one_read_of_the_assignments(guardrail):
