@@ -282,6 +282,16 @@ def test_a_new_key_under_a_guardrail_that_does_not_exist_is_not_created(guardrai
     assert control.keys() == []
 
 
+def test_a_guardrail_id_of_another_workspace_for_a_new_key_fails_with_the_secret_kept(guardrail, control):
+    # The default workspace's id is only known once the key exists, so this one case is found out after the create.
+    workspace = control.seed_workspaces([{"slug": "elsewhere", "name": "Elsewhere"}])[0]["id"]
+    theirs = guardrail(name="theirs", workspace_id=workspace)[0]["guardrail"]["id"]
+    failed, calls = guardrail(openrouter_key.main, name="misplaced", guardrail=theirs)
+    assert failed["failed"] and "guardrail %r matches no guardrail in workspace" % theirs in failed["msg"]
+    assert failed["changed"] and failed["secret"] == control.secrets()[-1]
+    assert calls[-2:] == ["POST /keys", "GET /guardrails"] and not any("assignments" in call for call in calls)
+
+
 def test_a_check_run_predicts_a_guardrail_that_an_earlier_task_would_create(guardrail):
     predicted, calls = guardrail(openrouter_key.main, name="later", guardrail="new-team", check_mode=True, diff=True)
     assert predicted["changed"] and not predicted["failed"] and reads_only(calls), predicted
